@@ -1,0 +1,35 @@
+//! MNIST-style data: IDX files (plain or gzip), an in-memory [`Dataset`] with
+//! allocation-free mini-batch gathering, a [`Sampler`] of batch indices, and finding
+//! or downloading MNIST ([`prepare_mnist`], [`download_mnist`]).
+//!
+//! # Example
+//! ```no_run
+//! use backprop_runtime::data::{load_mnist, prepare_mnist, Sampler, SamplingMode};
+//! use rand::SeedableRng;
+//!
+//! let dir = prepare_mnist(None, &mut |_event| {})?;
+//! let mnist = load_mnist(&dir)?;
+//! let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+//! let mut sampler = Sampler::new(mnist.train.len(), 100, SamplingMode::WithReplacement)?;
+//! let (mut x, mut t) = (vec![0.0f32; 100 * mnist.train.features()], vec![0usize; 100]);
+//! mnist.train.gather_into(sampler.next_batch(&mut rng), &mut x, &mut t)?;
+//! # Ok::<(), backprop_runtime::data::DataError>(())
+//! ```
+
+mod dataset;
+mod download;
+mod error;
+pub mod idx;
+mod locate;
+mod sampler;
+
+pub use dataset::{DEFAULT_CLASSES, Dataset, Mnist, load_mnist};
+pub use download::{
+    DEFAULT_MIRRORS, DownloadEvent, Downloader, FileSpec, download_mnist, mnist_file_specs,
+};
+pub use error::{DataError, MirrorFailure, OTHER_WAYS_TO_PROVIDE_DATA};
+pub use locate::{
+    DEFAULT_MNIST_DIR, DataOrigin, MNIST_DIR_ENV, MNIST_FILES, choose_mnist_dir, find_idx_file,
+    prepare_mnist, prepare_mnist_with,
+};
+pub use sampler::{Sampler, SamplingMode};

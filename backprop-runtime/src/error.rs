@@ -1,0 +1,71 @@
+//! The one error type of the runtime.
+
+/// What went wrong with input handed to a network, a batch, or a data file.
+///
+/// Every message names what was expected and what was found, so a user can fix the
+/// input without reading backprop's source.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Rows of the wrong width were given where a fixed width is required.
+    #[error("{what}: expected rows of {expected} values, found {found}")]
+    Width {
+        /// What was being built or read (e.g. "Batch<f32, 784> from an ndarray").
+        what: String,
+        /// The width required by the type.
+        expected: usize,
+        /// The width of the data given.
+        found: usize,
+    },
+    /// A flat buffer whose length is not a whole number of rows.
+    #[error(
+        "{what}: {found} values do not split into rows of {width} (the last row would have {rest})"
+    )]
+    Ragged {
+        /// What was being built.
+        what: String,
+        /// The required row width.
+        width: usize,
+        /// The number of values given.
+        found: usize,
+        /// How many values the incomplete last row would hold.
+        rest: usize,
+    },
+    /// The inputs and the targets disagree on the number of samples.
+    #[error("x has {x_rows} rows but t has {t_rows}: every input row needs exactly one target")]
+    RowMismatch {
+        /// Rows of the input batch.
+        x_rows: usize,
+        /// Rows (or labels) of the targets.
+        t_rows: usize,
+    },
+    /// A batch with no rows where at least one is needed (a mean over no samples).
+    #[error("{what}: the batch is empty; expected at least one row")]
+    EmptyBatch {
+        /// The operation that was given the empty batch.
+        what: &'static str,
+    },
+    /// A class index that the network's output cannot represent.
+    #[error(
+        "target row {row}: class index {found} is out of range; expected an index below {classes}"
+    )]
+    LabelOutOfRange {
+        /// The offending row.
+        row: usize,
+        /// The index given.
+        found: usize,
+        /// The number of classes (the network's output width).
+        classes: usize,
+    },
+    /// One-hot targets whose rows are not as wide as the network's output.
+    #[error("one-hot targets: expected {expected} columns (one per class), found {found}")]
+    OneHotWidth {
+        /// The network's output width.
+        expected: usize,
+        /// The width of the given rows.
+        found: usize,
+    },
+}
+
+/// The runtime's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

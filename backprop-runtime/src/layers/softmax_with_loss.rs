@@ -1,0 +1,161 @@
+use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Zip};
+
+use crate::{Buffer, Float, Result, Targets};
+
+/// Softmax followed by cross-entropy, the book's `SoftmaxWithLoss`: the last layer of a
+/// classifier, whose backward starts the backward pass.
+///
+/// The loss is computed from the scores with log-sum-exp, `lse(z) − z_t`, rather than
+/// the book's `−log(y_t + 1e-7)`: it needs no guard against `log 0`, and it is exactly
+/// the function whose gradient `backward` returns, `(y − t) / rows`. (With the guard the
+/// two disagree by about 1e-6 relative, which a gradient check would see.)
+///
+/// ```
+/// use backprop_runtime::layers::SoftmaxWithLoss;
+/// use backprop_runtime::Targets;
+/// use ndarray::array;
+///
+/// let mut last = SoftmaxWithLoss::<f64, 2>::new();
+/// let labels = [0usize];
+/// let loss = last.forward(array![[0.0, 0.0]].view(), &Targets::from(&labels)).unwrap();
+/// assert!((loss - 2f64.ln()).abs() < 1e-15);
+/// assert_eq!(last.backward(), array![[-0.5, 0.5]]);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct SoftmaxWithLoss<T, const N: usize> {
+    y: Buffer<T>,
+    labels: Vec<usize>,
+    one_hot: Buffer<T>,
+    targets_are_labels: bool,
+    dx: Buffer<T>,
+}
+
+impl<T: Float, const N: usize> SoftmaxWithLoss<T, N> {
+    /// A fresh layer; it has nothing to learn.
+    pub const fn new() -> Self {
+        Self {
+            y: Buffer::new(),
+            labels: Vec::new(),
+            one_hot: Buffer::new(),
+            targets_are_labels: true,
+            dx: Buffer::new(),
+        }
+    }
+
+    /// The mean cross-entropy of `softmax(x)` against `t`; keeps the softmax and the
+    /// targets for `backward`.
+    pub fn forward(&mut self, x: ArrayView2<'_, T>, t: &Targets<'_, T>) -> Result<T> {
+        t.validate(x.nrows(), N)?;
+        let rows = x.nrows();
+        self.y.reshape(rows, N);
+        let mut total = T::zero();
+        for (r, (z, y)) in x
+            .rows()
+            .into_iter()
+            .zip(self.y.view_mut().rows_mut())
+            .enumerate()
+        {
+            let lse = softmax_row(z, y);
+            total += row_loss(z, lse, t, r);
+        }
+        match t {
+            Targets::Labels(labels) => {
+                self.labels.clear();
+                self.labels.extend_from_slice(labels);
+                self.targets_are_labels = true;
+            }
+            Targets::OneHot(rows) => {
+                self.one_hot.prepare(rows.nrows(), N).assign(rows);
+                self.targets_are_labels = false;
+            }
+        }
+        Ok(total / T::from_f64(rows as f64))
+    }
+
+    /// `(y − t) / rows`: the gradient of the mean loss with respect to the scores.
+    ///
+    /// There is no `dout` argument: the loss is the end of the graph, where the
+    /// incoming gradient is 1 (the book's `backward(dout=1)` ignores it too).
+    pub fn backward(&mut self) -> ArrayView2<'_, T> {
+        let (rows, cols) = self.y.shape();
+        let scale = T::one() / T::from_f64(rows as f64);
+        let mut dx = self.dx.prepare(rows, cols);
+        if self.targets_are_labels {
+            Zip::from(&mut dx)
+                .and(&self.y.view())
+                .for_each(|d, &y| *d = y * scale);
+            for (mut row, &label) in dx.rows_mut().into_iter().zip(&self.labels) {
+                row[label] -= scale;
+            }
+        } else {
+            // For rows of t that do not sum to 1 (soft labels), the exact gradient of
+            // Σ_j t_j (lse − z_j) is y·Σt − t; for one-hot rows this is the book's y − t.
+            for ((mut d, y), t) in dx
+                .rows_mut()
+                .into_iter()
+                .zip(self.y.view().rows())
+                .zip(self.one_hot.view().rows())
+            {
+                let mass = t.sum();
+                Zip::from(&mut d)
+                    .and(&y)
+                    .and(&t)
+                    .for_each(|d, &y, &t| *d = (y * mass - t) * scale);
+            }
+        }
+        self.dx.view()
+    }
+
+    /// The softmax of the last `forward`.
+    pub fn output(&self) -> ArrayView2<'_, T> {
+        self.y.view()
+    }
+}
+
+/// The mean cross-entropy of `softmax(scores)` against `t`, without keeping anything.
+/// `t` must already be validated against `scores`.
+pub fn cross_entropy_of_scores<T: Float>(
+    scores: ArrayView2<'_, T>,
+    t: &Targets<'_, T>,
+    row_offset: usize,
+) -> T {
+    scores
+        .rows()
+        .into_iter()
+        .enumerate()
+        .map(|(r, z)| row_loss(z, log_sum_exp(z), t, row_offset + r))
+        .sum()
+}
+
+/// Writes `softmax(scores)` row by row into `out`.
+pub fn softmax_into<T: Float>(scores: ArrayView2<'_, T>, mut out: ArrayViewMut2<'_, T>) {
+    for (z, y) in scores.rows().into_iter().zip(out.rows_mut()) {
+        softmax_row(z, y);
+    }
+}
+
+fn row_loss<T: Float>(z: ArrayView1<'_, T>, lse: T, t: &Targets<'_, T>, row: usize) -> T {
+    match t {
+        Targets::Labels(labels) => lse - z[labels[row]],
+        Targets::OneHot(rows) => Zip::from(&rows.row(row))
+            .and(&z)
+            .fold(T::zero(), |acc, &t, &z| acc + t * (lse - z)),
+    }
+}
+
+fn log_sum_exp<T: Float>(z: ArrayView1<'_, T>) -> T {
+    let max = z.fold(T::neg_infinity(), |m, &v| m.max(v));
+    max + z.fold(T::zero(), |s, &v| s + (v - max).exp()).ln()
+}
+
+/// Writes the softmax of `z` into `y` and returns `log Σ exp(z)`.
+fn softmax_row<T: Float>(z: ArrayView1<'_, T>, mut y: ArrayViewMut1<'_, T>) -> T {
+    let max = z.fold(T::neg_infinity(), |m, &v| m.max(v));
+    let mut sum = T::zero();
+    Zip::from(&mut y).and(&z).for_each(|y, &v| {
+        *y = (v - max).exp();
+        sum += *y;
+    });
+    y /= sum;
+    max + sum.ln()
+}

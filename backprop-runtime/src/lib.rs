@@ -1,0 +1,34 @@
+//! The runtime behind backprop's `network!` macro: typed batches, the layers of
+//! *Deep Learning from Scratch* chapter 5, losses, optimizers and gradient checking.
+//!
+//! Most users depend on the `backprop` crate, which re-exports all of this together
+//! with the macro.
+
+mod batch;
+mod buffer;
+pub mod data;
+mod error;
+mod float;
+pub mod gradient_check;
+pub mod init;
+pub mod layers;
+pub mod linalg;
+pub mod network;
+mod optim;
+pub mod parallel;
+mod targets;
+
+pub use batch::{AsBatch, Batch, BatchView};
+pub use buffer::Buffer;
+pub use error::{Error, Result};
+pub use float::Float;
+pub use network::{
+    InferenceBuffers, LayerSummary, NamedTensors, Network, Summary, WeightInit, Width,
+};
+pub use optim::{Optimizer, Sgd};
+pub use targets::Targets;
+
+/// Re-exported so that generated code and users name the same versions.
+pub use ndarray;
+/// Re-exported so that generated code and users name the same versions.
+pub use rand;

@@ -1,0 +1,396 @@
+#!/usr/bin/env python3
+"""Run the book's MNIST training with backprop, NumPy and PyTorch, and compare them.
+
+Started by run.sh inside the benchmark's virtual environment. Every implementation runs
+as its own process and reports its own timings (JSON, same keys for all), so process
+start-up, compilation and data loading never count. Runs are interleaved (run 1 of every
+implementation, then run 2, ...) so that a burst of load on this shared machine hits all
+of them alike; the table shows the median of each figure over the runs.
+
+This script imports no NumPy on purpose: the OpenBLAS environment variables must be
+removed for the Python runs only (backprop runs in the caller's environment unchanged),
+so all NumPy work happens in child processes whose environment is set per process.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_REPO = os.path.dirname(HERE)
+
+# Removed from the Python runs' environment: on this machine they make OpenBLAS pick a
+# slower kernel / cache model (see book_loop.SLOW_BLAS_VARS).
+SLOW_BLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+REPORT_KEYS = ("train_seconds", "eval_seconds", "total_seconds", "steps", "us_per_step",
+               "final_train_accuracy", "final_test_accuracy")
+
+BOOK_STEPS = 10_000
+BATCH, INPUT, HIDDEN, OUTPUT = 100, 784, 50, 10
+TRAIN_SIZE, TEST_SIZE = 60_000, 10_000
+ITER_PER_EPOCH = TRAIN_SIZE // BATCH
+
+# Multiply-adds counted as 2 FLOPs; only the matrix products (bias, ReLU and softmax are
+# O(batch x width), about 1 % of this). No input gradient for the first layer: nothing
+# needs it, and backprop and autograd skip it (the book's code computes it anyway).
+FORWARD_FLOPS = 2 * BATCH * INPUT * HIDDEN + 2 * BATCH * HIDDEN * OUTPUT
+BACKWARD_FLOPS = (2 * HIDDEN * BATCH * OUTPUT      # dW2 = h^T . dy
+                  + 2 * BATCH * OUTPUT * HIDDEN    # dh  = dy . W2^T
+                  + 2 * INPUT * BATCH * HIDDEN)    # dW1 = x^T . dh
+STEP_FLOPS = FORWARD_FLOPS + BACKWARD_FLOPS
+# One evaluation = forward pass over the whole train and test sets.
+EVAL_FLOPS = (TRAIN_SIZE + TEST_SIZE) * (2 * INPUT * HIDDEN + 2 * HIDDEN * OUTPUT)
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def evaluations_for(steps):
+    """One at each step i with i % 600 == 0 (step 0 included), plus the final one."""
+    return (steps - 1) // ITER_PER_EPOCH + 1 + 1
+
+
+def python_env():
+    env = dict(os.environ)
+    for name in SLOW_BLAS_VARS:
+        env.pop(name, None)
+    return env
+
+
+class Implementation:
+    def __init__(self, key, label, command, env, cwd, dtype):
+        self.key = key
+        self.label = label
+        self.command = command  # function (data_dir, seed, report_path, steps or None) -> argv
+        self.env = env
+        self.cwd = cwd
+        self.dtype = dtype
+        self.unavailable = None  # why it cannot run at all, once known
+
+
+def make_implementations(repo, python, steps_given):
+    def python_ref(script, *extra):
+        def command(data, seed, report, steps):
+            argv = [python, os.path.join(HERE, script), "--data", data, "--quiet",
+                    "--seed", str(seed), "--report", report, *extra]
+            return argv + (["--steps", str(steps)] if steps_given else [])
+        return command
+
+    def backprop(data, seed, report, steps):
+        argv = ["cargo", "run", "--release", "--quiet", "--example", "mnist", "--",
+                "--data", data, "--quiet", "--seed", str(seed), "--report", report]
+        return argv + (["--steps", str(steps)] if steps_given else [])
+
+    py_env = python_env()
+    return [
+        Implementation("backprop", "backprop (Rust)", backprop, dict(os.environ), repo, "float32"),
+        Implementation("numpy-f32", "NumPy f32 (book code)",
+                       python_ref("reference_numpy.py", "--dtype", "float32"), py_env, HERE, "float32"),
+        Implementation("numpy-f32-nodx", "NumPy f32, no 1st-layer dx",
+                       python_ref("reference_numpy.py", "--dtype", "float32", "--skip-first-dx"), py_env, HERE,
+                       "float32"),
+        Implementation("numpy-f64", "NumPy f64 (book code)",
+                       python_ref("reference_numpy.py", "--dtype", "float64"), py_env, HERE, "float64"),
+        Implementation("torch-f32", "PyTorch CPU f32",
+                       python_ref("reference_torch.py", "--dtype", "float32"), py_env, HERE, "float32"),
+    ]
+
+
+def tail(text, lines=8):
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def build_backprop(repo):
+    """Build the example once, so that no run pays for compilation. Returns an error or None."""
+    if shutil.which("cargo") is None:
+        return "cargo not found on PATH"
+    log("building: cargo build --release --example mnist")
+    result = subprocess.run(["cargo", "build", "--release", "--example", "mnist"], cwd=repo,
+                            capture_output=True, text=True)
+    if "no example target named" in result.stderr:
+        return f"the example `mnist` does not exist (yet) in {repo}"
+    if result.returncode != 0:
+        return f"`cargo build --release --example mnist` failed (exit {result.returncode}):\n{tail(result.stderr)}"
+    return None
+
+
+def run_once(impl, data, seed, steps, timeout, workdir):
+    """Run one training; return (report, None) or (None, reason)."""
+    report_path = os.path.join(workdir, f"{impl.key}-{seed}.json")
+    if os.path.exists(report_path):
+        os.remove(report_path)
+    argv = impl.command(data, seed, report_path, steps)
+    try:
+        result = subprocess.run(argv, cwd=impl.cwd, env=impl.env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None, f"timed out after {timeout} s: {' '.join(argv)}"
+    except OSError as e:
+        return None, f"could not start {argv[0]}: {e}"
+    if result.returncode != 0:
+        return None, f"exit {result.returncode}: {' '.join(argv)}\n{tail(result.stderr)}"
+    try:
+        with open(report_path) as f:
+            report = json.load(f)
+    except (OSError, ValueError) as e:
+        return None, f"no readable report {report_path}: {e}"
+    missing = [key for key in REPORT_KEYS if key not in report]
+    if missing:
+        return None, f"report {report_path} lacks keys {missing}"
+    if report["steps"] != steps:
+        return None, f"report says steps = {report['steps']}, expected {steps}"
+    return report, None
+
+
+def median_report(reports):
+    return {key: statistics.median(r[key] for r in reports) for key in REPORT_KEYS}
+
+
+def benchmark_dataset(name, data, impls, runs, steps, seed_base, timeout, workdir):
+    """Run every available implementation `runs` times on `data`; return {key: [reports]}."""
+    results = {impl.key: [] for impl in impls}
+    failures = {}
+    for run in range(runs):
+        seed = seed_base + run
+        for impl in impls:
+            if impl.unavailable or impl.key in failures:
+                continue
+            log(f"[{name}] run {run + 1}/{runs} seed {seed}: {impl.label} ...")
+            report, error = run_once(impl, data, seed, steps, timeout, workdir)
+            if error:
+                # A failure is not retried: it would most likely fail the same way again.
+                failures[impl.key] = error
+                log(f"    FAILED: {error}")
+            else:
+                results[impl.key].append(report)
+                log(f"    total {report['total_seconds']:.2f} s, train {report['train_seconds']:.2f} s, "
+                    f"test acc {report['final_test_accuracy']:.4f}")
+    return results, failures
+
+
+def fmt_ratio(value, reference):
+    if reference is None or reference == 0:
+        return "n/a"
+    return f"{value / reference:.2f}×"
+
+
+def markdown_table(results, impls, peak, steps):
+    """Medians per implementation, with ratios against backprop and against the FLOP limit."""
+    medians = {impl.key: median_report(results[impl.key]) for impl in impls if results[impl.key]}
+    base = medians.get("backprop")
+    header = ("| implementation | runs | training s | eval s | total s | µs/step | train acc | test acc "
+              "| total vs backprop | µs/step vs backprop | µs/step vs limit | eval vs limit |")
+    lines = [header, "|" + "---|" * (header.count("|") - 1)]
+    eval_count = evaluations_for(steps)
+    for impl in impls:
+        if impl.key not in medians:
+            continue
+        m = medians[impl.key]
+        gflops = peak.get(f"{impl.dtype}_gflops", {}).get("best") if peak else None
+        if gflops:
+            step_limit_us = STEP_FLOPS / (gflops * 1e9) * 1e6
+            eval_limit_s = eval_count * EVAL_FLOPS / (gflops * 1e9)
+            vs_step_limit = f"{m['us_per_step'] / step_limit_us:.1f}×"
+            vs_eval_limit = f"{m['eval_seconds'] / eval_limit_s:.1f}×"
+        else:
+            vs_step_limit = vs_eval_limit = "n/a"
+        lines.append(
+            f"| {impl.label} | {len(results[impl.key])} | {m['train_seconds']:.3f} | {m['eval_seconds']:.3f} "
+            f"| {m['total_seconds']:.3f} | {m['us_per_step']:.1f} | {m['final_train_accuracy']:.4f} "
+            f"| {m['final_test_accuracy']:.4f} "
+            f"| {fmt_ratio(m['total_seconds'], base and base['total_seconds'])} "
+            f"| {fmt_ratio(m['us_per_step'], base and base['us_per_step'])} | {vs_step_limit} | {vs_eval_limit} |")
+    return "\n".join(lines), medians
+
+
+def run_json(argv, env):
+    result = subprocess.run(argv, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        return None, f"exit {result.returncode}: {' '.join(argv)}\n{tail(result.stderr)}"
+    try:
+        return json.loads(result.stdout.strip().splitlines()[-1]), None
+    except (ValueError, IndexError) as e:
+        return None, f"unreadable output of {' '.join(argv)}: {e}"
+
+
+FASHION_DIR = "/usr/share/datasets/fashion-mnist"
+FASHION_PACKAGE = "dataset-fashion-mnist"
+
+
+def find_fashion_mnist():
+    """Return (data_dir or None, what was found). Installs Debian's package when root."""
+    if os.path.exists(os.path.join(FASHION_DIR, "train-images-idx3-ubyte.gz")):
+        return FASHION_DIR, f"Debian package {FASHION_PACKAGE} already installed ({FASHION_DIR})"
+    if shutil.which("apt-get") is None:
+        return None, "no apt-get on this machine: Fashion-MNIST from Debian is not available"
+    is_root = os.geteuid() == 0
+    if is_root:
+        # apt-cache knows nothing reliable before an update.
+        subprocess.run(["apt-get", "update"], capture_output=True, text=True)
+    policy = subprocess.run(["apt-cache", "policy", FASHION_PACKAGE], capture_output=True, text=True).stdout
+    candidate = next((line.split(":", 1)[1].strip() for line in policy.splitlines()
+                      if line.strip().startswith("Candidate:")), None)
+    if not candidate or candidate == "(none)":
+        return None, f"`apt-cache policy {FASHION_PACKAGE}` shows no candidate version"
+    if not is_root:
+        return None, (f"{FASHION_PACKAGE} {candidate} is available; install it with "
+                      f"`sudo apt-get install {FASHION_PACKAGE}` to benchmark on it")
+    log(f"installing {FASHION_PACKAGE} {candidate} ...")
+    result = subprocess.run(["apt-get", "install", "-y", FASHION_PACKAGE], capture_output=True, text=True)
+    if result.returncode != 0 or not os.path.isdir(FASHION_DIR):
+        return None, f"`apt-get install {FASHION_PACKAGE}` failed:\n{tail(result.stderr)}"
+    return FASHION_DIR, f"installed Debian package {FASHION_PACKAGE} {candidate} ({FASHION_DIR})"
+
+
+def machine_description():
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), model)
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return f"{model}, {cores} cores available, load average {load}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repo", default=DEFAULT_REPO, help="backprop repository root (default: parent of bench/)")
+    parser.add_argument("--data", help="MNIST folder (default: $MNIST_DIR, else REPO/../shared/mnist)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per implementation and data set (median shown)")
+    parser.add_argument("--steps", type=int, help="training steps for a quick check (default: the book's 10000)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of run 1; run k uses seed + k - 1")
+    parser.add_argument("--only", help="comma-separated implementation keys "
+                                       "(backprop, numpy-f32, numpy-f32-nodx, numpy-f64, torch-f32)")
+    parser.add_argument("--dense", action="store_true",
+                        help="also run on a copy of MNIST with no zero pixel (p' = 1 + round(p*254/255))")
+    parser.add_argument("--fashion", action="store_true",
+                        help="also run on Fashion-MNIST from Debian's dataset-fashion-mnist (installed if root)")
+    parser.add_argument("--timeout", type=int, default=1800, help="seconds before one run is abandoned")
+    parser.add_argument("--json", help="also write every run's report and the medians to this file")
+    args = parser.parse_args()
+    if args.runs < 1:
+        parser.error(f"--runs: expected a positive number, found {args.runs}")
+    if args.steps is not None and args.steps < 1:
+        parser.error(f"--steps: expected a positive number, found {args.steps}")
+
+    repo = os.path.abspath(args.repo)
+    data = os.path.abspath(args.data or os.environ.get("MNIST_DIR") or os.path.join(repo, "..", "shared", "mnist"))
+    steps = args.steps or BOOK_STEPS
+    python = sys.executable
+    py_env = python_env()
+    not_run = []  # (what, why): printed at the end so that nothing is silently missing
+
+    impls = make_implementations(repo, python, args.steps is not None)
+    if args.only:
+        wanted = [key.strip() for key in args.only.split(",")]
+        unknown = [key for key in wanted if key not in {impl.key for impl in impls}]
+        if unknown:
+            parser.error(f"--only: unknown implementation(s) {unknown}; "
+                         f"expected some of {[impl.key for impl in impls]}")
+        impls = [impl for impl in impls if impl.key in wanted]
+
+    if not os.path.exists(os.path.join(data, "train-images-idx3-ubyte.gz")):
+        print(f"error: --data {data}: expected the MNIST IDX .gz files there, found no train-images-idx3-ubyte.gz",
+              file=sys.stderr)
+        return 2
+
+    # What the Python side can do at all, decided once rather than failing every run.
+    for module, keys in (("numpy", ("numpy-f32", "numpy-f32-nodx", "numpy-f64", "torch-f32")), ("torch", ("torch-f32",))):
+        check = subprocess.run([python, "-c", f"import {module}"], env=py_env, capture_output=True, text=True)
+        if check.returncode != 0:
+            for impl in impls:
+                if impl.key in keys and not impl.unavailable:
+                    impl.unavailable = f"`import {module}` fails in {python}: {tail(check.stderr, 1)}"
+    for impl in impls:
+        if impl.key == "backprop":
+            impl.unavailable = build_backprop(repo)
+    for impl in impls:
+        if impl.unavailable:
+            not_run.append((impl.label, impl.unavailable))
+            log(f"cannot run {impl.label}: {impl.unavailable}")
+
+    peak, error = run_json([python, os.path.join(HERE, "matmul_peak.py")], py_env)
+    if error:
+        not_run.append(("matmul throughput", error))
+
+    workdir = tempfile.mkdtemp(prefix="backprop-bench-")
+    try:
+        datasets = [("MNIST", data)]
+        if args.dense:
+            dense_dir = os.path.join(workdir, "dense-mnist")
+            log("writing the dense copy of MNIST ...")
+            info, error = run_json([python, os.path.join(HERE, "mnist_idx.py"), "densify", data, dense_dir], py_env)
+            if error:
+                not_run.append(("dense MNIST variant", error))
+            else:
+                datasets.append(("dense MNIST (no zero pixel)", dense_dir))
+        fashion_note = None
+        if args.fashion:
+            fashion_dir, fashion_note = find_fashion_mnist()
+            log(fashion_note)
+            if fashion_dir:
+                datasets.append(("Fashion-MNIST", fashion_dir))
+            else:
+                not_run.append(("Fashion-MNIST", fashion_note))
+
+        sections = []
+        all_results = {}
+        for name, directory in datasets:
+            zeros, _ = run_json([python, os.path.join(HERE, "mnist_idx.py"), "zeros", directory], py_env)
+            results, failures = benchmark_dataset(name, directory, impls, args.runs, steps, args.seed,
+                                                  args.timeout, workdir)
+            for key, reason in failures.items():
+                label = next(impl.label for impl in impls if impl.key == key)
+                not_run.append((f"{label} on {name}", reason))
+            table, medians = markdown_table(results, impls, peak, steps)
+            zero_text = f", {zeros['zero_fraction'] * 100:.1f} % zero pixels" if zeros else ""
+            sections.append(f"### {name} ({directory}{zero_text})\n\n{table}")
+            all_results[name] = {"data": directory, "runs": results, "medians": medians}
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    print(f"## backprop MNIST benchmark ({time.strftime('%Y-%m-%d %H:%M')})\n")
+    print(f"- machine: {machine_description()}")
+    print(f"- run: ch05/train_neuralnet.py, 784-50-10, {steps} steps, batch {BATCH} with replacement, lr 0.1, "
+          f"{evaluations_for(steps)} full train+test evaluations; median of {args.runs} run(s), seeds "
+          f"{args.seed}..{args.seed + args.runs - 1}")
+    print(f"- FLOPs per training step (matrix products only): forward {FORWARD_FLOPS / 1e6:.2f} M + backward "
+          f"{BACKWARD_FLOPS / 1e6:.2f} M = {STEP_FLOPS / 1e6:.2f} MFLOP (no input gradient for layer 1; "
+          f"the book's code adds {2 * BATCH * HIDDEN * INPUT / 1e6:.2f} M for it); "
+          f"one evaluation {EVAL_FLOPS / 1e9:.2f} GFLOP")
+    if peak:
+        f32, f64 = peak["float32_gflops"]["best"], peak["float64_gflops"]["best"]
+        print(f"- matmul throughput (NumPy {peak['size']}², all cores, best of 20): float32 {f32:.1f} GFLOP/s, "
+              f"float64 {f64:.1f} GFLOP/s → limit {STEP_FLOPS / (f32 * 1e3):.1f} µs/step in float32, "
+              f"{STEP_FLOPS / (f64 * 1e3):.1f} µs/step in float64")
+    print("- ratios: > 1× means slower than backprop (or than the FLOP limit at that throughput)")
+    removed = [name for name in SLOW_BLAS_VARS if name in os.environ]
+    if removed:
+        print(f"- removed from the Python runs' environment: {', '.join(removed)} (kept for backprop)")
+    if fashion_note:
+        print(f"- Fashion-MNIST: {fashion_note}")
+    print()
+    print("\n\n".join(sections))
+    if not_run:
+        print("\n### Could not run\n")
+        for what, why in not_run:
+            print(f"- **{what}**: " + why.replace("\n", "\n  "))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"steps": steps, "runs": args.runs, "peak": peak, "step_flops": STEP_FLOPS,
+                       "eval_flops": EVAL_FLOPS, "results": all_results,
+                       "not_run": [{"what": w, "why": y} for w, y in not_run]}, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,13 @@
+#![doc = include_str!("../README.md")]
+
+pub use backprop_macros::network;
+pub use backprop_runtime::*;
+
+/// Everything a program that declares and trains a network needs in scope.
+pub mod prelude {
+    pub use backprop_macros::network;
+    pub use backprop_runtime::{
+        AsBatch, Batch, BatchView, Error, Float, NamedTensors, Network, Optimizer, Sgd, Targets,
+        WeightInit,
+    };
+}
