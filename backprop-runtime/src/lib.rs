@@ -4,6 +4,7 @@
 //! Most users depend on the `backprop` crate, which re-exports all of this together
 //! with the macro.
 
+pub mod autograd;
 mod batch;
 mod buffer;
 pub mod data;

@@ -1,0 +1,161 @@
+//! Every layer's forward and backward against values computed by hand.
+
+use backprop_runtime::Targets;
+use backprop_runtime::layers::{AddLayer, Affine, MulLayer, Relu, Sigmoid, SoftmaxWithLoss};
+use ndarray::{Array2, array};
+
+fn assert_close(actual: &Array2<f64>, expected: &Array2<f64>) {
+    assert_eq!(actual.dim(), expected.dim());
+    for (a, e) in actual.iter().zip(expected) {
+        assert!((a - e).abs() < 1e-12, "{actual} != {expected}");
+    }
+}
+
+#[test]
+fn affine_forward_and_backward_by_hand() {
+    let mut layer = Affine::<f64, 2, 3>::from_parameters(
+        array![[1.0, 0.0, -1.0], [2.0, 1.0, 0.0]],
+        array![0.5, -0.5, 0.0],
+    )
+    .unwrap();
+    let x = array![[1.0, 2.0], [3.0, 4.0]];
+    let out = layer.forward(x.view()).to_owned();
+    assert_close(&out, &array![[5.5, 1.5, -1.0], [11.5, 3.5, -3.0]]);
+
+    let dout = array![[1.0, 0.0, 2.0], [0.0, 1.0, 1.0]];
+    let dx = layer.backward(x.view(), dout.view()).to_owned();
+    assert_close(&dx, &array![[-1.0, 2.0], [-1.0, 1.0]]);
+    assert_close(&layer.dW, &array![[1.0, 3.0, 5.0], [2.0, 4.0, 8.0]]);
+    assert_eq!(layer.db, array![1.0, 1.0, 3.0]);
+}
+
+#[test]
+fn affine_infer_matches_forward_and_leaves_layer_alone() {
+    let mut layer = Affine::<f64, 2, 3>::from_parameters(
+        array![[1.0, 0.0, -1.0], [2.0, 1.0, 0.0]],
+        array![0.5, -0.5, 0.0],
+    )
+    .unwrap();
+    let x = array![[1.0, 2.0], [3.0, 4.0]];
+    let mut buffer = backprop_runtime::Buffer::new();
+    let inferred = layer.infer(x.view(), &mut buffer).to_owned();
+    assert_eq!(
+        layer.output().dim(),
+        (0, 0),
+        "infer must not touch the layer"
+    );
+    assert_eq!(inferred, layer.forward(x.view()));
+}
+
+#[test]
+fn affine_rejects_parameters_of_the_wrong_shape() {
+    let err = Affine::<f64, 2, 3>::from_parameters(Array2::zeros((3, 3)), array![0.0, 0.0, 0.0])
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("expected rows of 2 values, found 3"),
+        "{err}"
+    );
+    let err = Affine::<f64, 2, 3>::from_parameters(Array2::zeros((2, 3)), array![0.0]).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("expected rows of 3 values, found 1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn relu_masks_non_positive_inputs_including_zero() {
+    let mut relu = Relu::<f64, 3>::new();
+    let out = relu
+        .forward(array![[-1.0, 0.0, 2.0], [3.0, -4.0, 0.5]].view())
+        .to_owned();
+    assert_eq!(out, array![[0.0, 0.0, 2.0], [3.0, 0.0, 0.5]]);
+    let dx = relu
+        .backward(array![[7.0, 7.0, 7.0], [1.0, 2.0, 3.0]].view())
+        .to_owned();
+    assert_eq!(dx, array![[0.0, 0.0, 7.0], [1.0, 0.0, 3.0]]);
+}
+
+#[test]
+fn sigmoid_backward_uses_its_output() {
+    let mut sigmoid = Sigmoid::<f64, 3>::new();
+    let out = sigmoid
+        .forward(array![[0.0, 3f64.ln(), -1000.0]].view())
+        .to_owned();
+    assert_close(&out, &array![[0.5, 0.75, 0.0]]);
+    let dx = sigmoid.backward(array![[1.0, 2.0, 1.0]].view()).to_owned();
+    assert_close(&dx, &array![[0.25, 2.0 * 0.75 * 0.25, 0.0]]);
+}
+
+#[test]
+fn softmax_with_loss_with_labels() {
+    // exp(scores) = 1, 2, 3: softmax = 1/6, 1/3, 1/2.
+    let mut last = SoftmaxWithLoss::<f64, 3>::new();
+    let labels = [2usize, 0];
+    let scores = array![[0.0, 2f64.ln(), 3f64.ln()], [0.0, 2f64.ln(), 3f64.ln()]];
+    let loss = last
+        .forward(scores.view(), &Targets::from(&labels))
+        .unwrap();
+    let expected = (2f64.ln() + 6f64.ln()) / 2.0;
+    assert!((loss - expected).abs() < 1e-12, "{loss} vs {expected}");
+    let dx = last.backward().to_owned();
+    let expected = array![
+        [1.0 / 6.0, 1.0 / 3.0, -0.5],
+        [1.0 / 6.0 - 1.0, 1.0 / 3.0, 0.5]
+    ] / 2.0;
+    assert_close(&dx, &expected);
+}
+
+#[test]
+fn softmax_with_loss_one_hot_equals_labels() {
+    let scores = array![[1.0, -2.0, 0.5], [0.0, 3.0, -1.0]];
+    let labels = [2usize, 1];
+    let one_hot = array![[0.0, 0.0, 1.0], [0.0, 1.0, 0.0]];
+    let mut by_label = SoftmaxWithLoss::<f64, 3>::new();
+    let mut by_row = SoftmaxWithLoss::<f64, 3>::new();
+    let a = by_label
+        .forward(scores.view(), &Targets::from(&labels))
+        .unwrap();
+    let b = by_row
+        .forward(scores.view(), &Targets::from(&one_hot))
+        .unwrap();
+    assert!((a - b).abs() < 1e-15);
+    assert_close(
+        &by_label.backward().to_owned(),
+        &by_row.backward().to_owned(),
+    );
+}
+
+#[test]
+fn softmax_with_loss_is_stable_for_huge_scores() {
+    let mut last = SoftmaxWithLoss::<f32, 2>::new();
+    let labels = [1usize];
+    let loss = last
+        .forward(array![[1000.0f32, 0.0]].view(), &Targets::from(&labels))
+        .unwrap();
+    assert_eq!(loss, 1000.0);
+    assert_eq!(last.backward().to_owned(), array![[1.0f32, -1.0]]);
+}
+
+#[test]
+fn softmax_with_loss_reports_bad_targets() {
+    let mut last = SoftmaxWithLoss::<f64, 3>::new();
+    let labels = [3usize];
+    let err = last
+        .forward(array![[0.0, 0.0, 0.0]].view(), &Targets::from(&labels))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "target row 0: class index 3 is out of range; expected an index below 3"
+    );
+}
+
+#[test]
+fn mul_and_add_nodes_swap_and_pass_gradients() {
+    let mut mul = MulLayer::new();
+    assert_eq!(mul.forward(3.0, 5.0), 15.0);
+    assert_eq!(mul.backward(2.0), (10.0, 6.0));
+    assert_eq!(AddLayer.forward(3.0, 5.0), 8.0);
+    assert_eq!(AddLayer.backward(2.0), (2.0, 2.0));
+}

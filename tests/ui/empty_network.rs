@@ -1,0 +1,7 @@
+use backprop::prelude::*;
+
+network! {
+    struct Net {}
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use backprop::prelude::*;
+
+network! {
+    struct Net {
+        SoftmaxWithLoss(10)
+    }
+}
+
+fn main() {}
