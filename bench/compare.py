@@ -282,6 +282,7 @@ def main():
     if args.steps is not None and args.steps < 1:
         parser.error(f"--steps: expected a positive number, found {args.steps}")
 
+    start_load = os.getloadavg()[0]
     repo = os.path.abspath(args.repo)
     data = os.path.abspath(args.data or os.environ.get("MNIST_DIR") or os.path.join(repo, "..", "shared", "mnist"))
     steps = args.steps or BOOK_STEPS
@@ -373,6 +374,14 @@ def main():
               f"float64 {f64:.1f} GFLOP/s → limit {STEP_FLOPS / (f32 * 1e3):.1f} µs/step in float32, "
               f"{STEP_FLOPS / (f64 * 1e3):.1f} µs/step in float64")
     print("- ratios: > 1× means slower than backprop (or than the FLOP limit at that throughput)")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    end_load = os.getloadavg()[0]
+    print(f"- load average (1 min) at start {start_load:.2f}, at end {end_load:.2f}")
+    if start_load > 0.5 * cores:
+        # Multi-threaded BLAS and PyTorch spin-wait for their threads: on a machine that is
+        # already busy they slow down by 5-30x, so these figures would say little.
+        print(f"- **warning: the machine was busy when the benchmark started (load {start_load:.2f} on {cores} "
+              f"cores); multi-threaded runs suffer most, so rerun on an idle machine before comparing**")
     removed = [name for name in SLOW_BLAS_VARS if name in os.environ]
     if removed:
         print(f"- removed from the Python runs' environment: {', '.join(removed)} (kept for backprop)")

@@ -65,6 +65,12 @@ pub enum Error {
         /// The width of the given rows.
         found: usize,
     },
+    /// A data file or data set problem (reading IDX files, downloading, gathering).
+    #[error(transparent)]
+    Data(#[from] crate::data::DataError),
+    /// A model file problem (saving or loading parameters).
+    #[error(transparent)]
+    ModelFile(#[from] crate::model_file::ModelFileError),
 }
 
 /// The runtime's result type.

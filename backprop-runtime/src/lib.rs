@@ -14,6 +14,7 @@ pub mod gradient_check;
 pub mod init;
 pub mod layers;
 pub mod linalg;
+pub mod model_file;
 pub mod network;
 mod optim;
 pub mod parallel;

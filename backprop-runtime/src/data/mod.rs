@@ -16,6 +16,7 @@
 //! # Ok::<(), backprop_runtime::data::DataError>(())
 //! ```
 
+mod batches;
 mod dataset;
 mod download;
 mod error;
@@ -23,6 +24,7 @@ pub mod idx;
 mod locate;
 mod sampler;
 
+pub use batches::{Evaluation, MiniBatch, evaluate};
 pub use dataset::{DEFAULT_CLASSES, Dataset, Mnist, load_mnist};
 pub use download::{
     DEFAULT_MIRRORS, DownloadEvent, Downloader, FileSpec, download_mnist, mnist_file_specs,

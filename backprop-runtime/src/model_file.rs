@@ -1,0 +1,249 @@
+//! Saving and loading a network's parameters in the safetensors format, under the
+//! book's names (`W1`, `b1`, `W2`, …) and the network's shapes.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+
+use crate::{Float, Network};
+
+/// What may happen to a file that already exists where a model is saved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Overwrite {
+    /// Refuse to replace a file that holds anything else (the default): a model the
+    /// user trained for hours is not lost to a repeated command.
+    #[default]
+    Never,
+    /// Replace whatever is there.
+    Allowed,
+}
+
+/// Why a model file could not be saved or loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModelFileError {
+    /// The file system refused.
+    #[error("{path}: {source}")]
+    Io {
+        /// The model file.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// Saving would replace a different file.
+    #[error(
+        "{path} already exists and holds something else; choose another name, or allow overwriting (--force)"
+    )]
+    Exists {
+        /// The model file.
+        path: PathBuf,
+    },
+    /// The file is not valid safetensors.
+    #[error("{path}: not a readable safetensors file: {message}")]
+    Format {
+        /// The model file.
+        path: PathBuf,
+        /// What the parser said.
+        message: String,
+    },
+    /// A parameter of the network has no tensor in the file.
+    #[error(
+        "{path}: tensor `{name}` is missing; expected shape {expected:?} (the file holds {found:?})"
+    )]
+    MissingTensor {
+        /// The model file.
+        path: PathBuf,
+        /// The parameter's name.
+        name: &'static str,
+        /// The parameter's shape in the network.
+        expected: Vec<usize>,
+        /// The names the file does hold.
+        found: Vec<String>,
+    },
+    /// A tensor's shape differs from the parameter's.
+    #[error("{path}: tensor `{name}` has shape {found:?}, expected {expected:?}")]
+    Shape {
+        /// The model file.
+        path: PathBuf,
+        /// The parameter's name.
+        name: &'static str,
+        /// The parameter's shape in the network.
+        expected: Vec<usize>,
+        /// The tensor's shape in the file.
+        found: Vec<usize>,
+    },
+    /// The file holds a tensor the network has no parameter for.
+    #[error("{path}: unexpected tensor `{name}`; the network's parameters are {expected:?}")]
+    UnexpectedTensor {
+        /// The model file.
+        path: PathBuf,
+        /// The tensor's name.
+        name: String,
+        /// The network's parameter names.
+        expected: Vec<&'static str>,
+    },
+    /// A tensor is stored in a type other than F32 or F64.
+    #[error("{path}: tensor `{name}` is stored as {found}, expected F32 or F64")]
+    Dtype {
+        /// The model file.
+        path: PathBuf,
+        /// The tensor's name.
+        name: String,
+        /// The stored type.
+        found: String,
+    },
+}
+
+/// Saves every parameter of `network` to `path` as safetensors, named as the book
+/// (`W1`, `b1`, …) and stored in the network's float type.
+///
+/// The file is written to a temporary file beside it and renamed into place, so an
+/// interrupted save never leaves a half-written model. A file that already exists is
+/// replaced only with [`Overwrite::Allowed`], or if it already holds exactly this model.
+pub fn save<T: Float, N: Network<T>>(
+    network: &N,
+    path: &Path,
+    overwrite: Overwrite,
+) -> Result<(), ModelFileError> {
+    let bytes = to_bytes(network).map_err(|e| format_error(path, e))?;
+    if path.exists() && overwrite == Overwrite::Never {
+        return match std::fs::read(path) {
+            Ok(existing) if existing == bytes => Ok(()),
+            _ => Err(ModelFileError::Exists { path: path.into() }),
+        };
+    }
+    let io = |source| ModelFileError::Io {
+        path: path.into(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    file.write_all(&bytes).map_err(io)?;
+    file.as_file().sync_all().map_err(io)?;
+    file.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}
+
+/// Loads every parameter of `network` from a safetensors file written by [`save`] (or
+/// any file with the same names and shapes, in F32 or F64).
+///
+/// The whole file is checked before anything is changed: on any error the network
+/// keeps its parameters.
+pub fn load<T: Float, N: Network<T>>(network: &mut N, path: &Path) -> Result<(), ModelFileError> {
+    let bytes = std::fs::read(path).map_err(|source| ModelFileError::Io {
+        path: path.into(),
+        source,
+    })?;
+    let file = SafeTensors::deserialize(&bytes).map_err(|e| format_error(path, e))?;
+
+    let mut wanted: Vec<(&'static str, Vec<usize>)> = Vec::new();
+    network
+        .visit_parameters(&mut |name, parameter| wanted.push((name, parameter.shape().to_vec())));
+    let mut tensors = HashMap::new();
+    for (name, expected) in &wanted {
+        let tensor = file
+            .tensor(name)
+            .map_err(|_| ModelFileError::MissingTensor {
+                path: path.into(),
+                name,
+                expected: expected.clone(),
+                found: sorted_names(&file),
+            })?;
+        if tensor.shape() != expected.as_slice() {
+            return Err(ModelFileError::Shape {
+                path: path.into(),
+                name,
+                expected: expected.clone(),
+                found: tensor.shape().to_vec(),
+            });
+        }
+        tensors.insert(*name, decode::<T>(path, name, &tensor)?);
+    }
+    if let Some(extra) = sorted_names(&file)
+        .into_iter()
+        .find(|n| !tensors.contains_key(n.as_str()))
+    {
+        return Err(ModelFileError::UnexpectedTensor {
+            path: path.into(),
+            name: extra,
+            expected: wanted.iter().map(|(name, _)| *name).collect(),
+        });
+    }
+
+    network.visit_parameters_mut(&mut |name, mut parameter, _| {
+        for (p, &v) in parameter.iter_mut().zip(&tensors[name]) {
+            *p = v;
+        }
+    });
+    Ok(())
+}
+
+fn to_bytes<T: Float, N: Network<T>>(network: &N) -> Result<Vec<u8>, safetensors::SafeTensorError> {
+    let dtype = if T::DTYPE_NAME == "F32" {
+        Dtype::F32
+    } else {
+        Dtype::F64
+    };
+    let mut encoded: Vec<(&'static str, Vec<usize>, Vec<u8>)> = Vec::new();
+    network.visit_parameters(&mut |name, parameter| {
+        let mut data = Vec::with_capacity(parameter.len() * dtype.bitsize() / 8);
+        for &v in parameter.iter() {
+            match dtype {
+                Dtype::F32 => data.extend((v.as_f64() as f32).to_le_bytes()),
+                _ => data.extend(v.as_f64().to_le_bytes()),
+            }
+        }
+        encoded.push((name, parameter.shape().to_vec(), data));
+    });
+    let views = encoded
+        .iter()
+        .map(|(name, shape, data)| Ok((*name, TensorView::new(dtype, shape.clone(), data)?)))
+        .collect::<Result<Vec<_>, safetensors::SafeTensorError>>()?;
+    let metadata = HashMap::from([("format".to_owned(), "backprop".to_owned())]);
+    safetensors::tensor::serialize(views, Some(metadata))
+}
+
+fn decode<T: Float>(
+    path: &Path,
+    name: &str,
+    tensor: &TensorView<'_>,
+) -> Result<Vec<T>, ModelFileError> {
+    let data = tensor.data();
+    match tensor.dtype() {
+        Dtype::F32 => Ok(data
+            .chunks_exact(4)
+            .map(|b| T::from_f64(f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))))
+            .collect()),
+        Dtype::F64 => Ok(data
+            .chunks_exact(8)
+            .map(|b| {
+                T::from_f64(f64::from_le_bytes([
+                    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+                ]))
+            })
+            .collect()),
+        other => Err(ModelFileError::Dtype {
+            path: path.into(),
+            name: name.to_owned(),
+            found: format!("{other:?}"),
+        }),
+    }
+}
+
+fn sorted_names(file: &SafeTensors<'_>) -> Vec<String> {
+    let mut names: Vec<String> = file.names().into_iter().map(str::to_owned).collect();
+    names.sort();
+    names
+}
+
+fn format_error(path: &Path, error: safetensors::SafeTensorError) -> ModelFileError {
+    ModelFileError::Format {
+        path: path.into(),
+        message: error.to_string(),
+    }
+}

@@ -1,0 +1,152 @@
+//! Learning curves: accuracy per epoch and the training loss, as SVG or PNG.
+
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+use crate::EpochRecord;
+
+const SIZE: (u32, u32) = (1200, 520);
+
+/// Draws the curves to `path`; the format follows the extension (`.svg` or `.png`).
+pub fn draw(
+    path: &Path,
+    title: &str,
+    records: &[EpochRecord],
+    losses: &[f64],
+) -> Result<(), String> {
+    // plotters measures and renders text with this embedded font: no system fonts are
+    // needed, so the PNG backend works on any machine with a Rust toolchain.
+    plotters::style::register_font(
+        "sans-serif",
+        FontStyle::Normal,
+        epaint_default_fonts::UBUNTU_LIGHT,
+    )
+    .map_err(|_| "the embedded font could not be read".to_owned())?;
+    let failed =
+        |e: &dyn std::fmt::Display| format!("{}: could not draw the plot: {e}", path.display());
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("svg") => {
+            let root = SVGBackend::new(path, SIZE).into_drawing_area();
+            draw_on(&root, title, records, losses).map_err(|e| failed(&e))?;
+            root.present().map_err(|e| failed(&e))
+        }
+        Some("png") => {
+            let root = BitMapBackend::new(path, SIZE).into_drawing_area();
+            draw_on(&root, title, records, losses).map_err(|e| failed(&e))?;
+            root.present().map_err(|e| failed(&e))
+        }
+        _ => Err(format!(
+            "{}: the plot file must end in .svg or .png",
+            path.display()
+        )),
+    }
+}
+
+fn draw_on<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    records: &[EpochRecord],
+    losses: &[f64],
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    root.fill(&WHITE)?;
+    let root = root.titled(title, ("sans-serif", 22))?;
+    let (left, right) = root.split_horizontally(SIZE.0 / 2);
+    let epochs: Vec<&EpochRecord> = records.iter().filter(|r| r.end_of_epoch).collect();
+    let last_epoch = epochs.len().saturating_sub(1).max(1) as f64;
+
+    let mut accuracy = ChartBuilder::on(&left)
+        .caption(
+            "Accuracy over the full sets, once per epoch",
+            ("sans-serif", 18),
+        )
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(55)
+        .build_cartesian_2d(0.0..last_epoch, 0.0..1.0)?;
+    accuracy
+        .configure_mesh()
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .x_desc("epoch")
+        .y_desc("accuracy")
+        .draw()?;
+    for (name, color, value) in [
+        (
+            "train",
+            BLUE,
+            (|r: &EpochRecord| r.train_accuracy) as fn(&EpochRecord) -> f64,
+        ),
+        ("test", RED, |r: &EpochRecord| r.test_accuracy),
+    ] {
+        let points = epochs.iter().enumerate().map(|(e, r)| (e as f64, value(r)));
+        accuracy
+            .draw_series(LineSeries::new(points, color.stroke_width(2)))?
+            .label(name)
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
+    }
+    accuracy
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()?;
+
+    let smoothed = moving_average(losses, 100);
+    let top = losses
+        .iter()
+        .copied()
+        .fold(0.0, f64::max)
+        .max(f64::MIN_POSITIVE);
+    let mut loss = ChartBuilder::on(&right)
+        .caption("Training loss per step", ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(55)
+        .build_cartesian_2d(0.0..losses.len().max(1) as f64, 0.0..top)?;
+    loss.configure_mesh()
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .x_desc("step")
+        .y_desc("cross-entropy loss")
+        .draw()?;
+    loss.draw_series(LineSeries::new(
+        losses.iter().enumerate().map(|(i, &l)| (i as f64, l)),
+        BLUE.mix(0.25),
+    ))?
+    .label("mini-batch loss")
+    .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLUE.mix(0.25)));
+    loss.draw_series(LineSeries::new(
+        smoothed.iter().enumerate().map(|(i, &l)| (i as f64, l)),
+        BLUE.stroke_width(2),
+    ))?
+    .label("mean of 100 steps")
+    .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLUE.stroke_width(2)));
+    loss.configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()?;
+    Ok(())
+}
+
+/// The mean of the `window` values up to each step (fewer at the start).
+fn moving_average(values: &[f64], window: usize) -> Vec<f64> {
+    let mut sum = 0.0;
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            sum += v;
+            if i >= window {
+                sum -= values[i - window];
+            }
+            sum / (i + 1).min(window) as f64
+        })
+        .collect()
+}

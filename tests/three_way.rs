@@ -1,0 +1,574 @@
+//! Three-way agreement in f64: the backward pass that `network!` generates, the
+//! autograd tape run on the network's own parameters, and central differences.
+//!
+//! The generated code and the tape compute exact gradients by two unrelated routes
+//! (straight-line code written at compile time, a graph walked at run time), so they
+//! must agree to rounding: about 1e-12, far tighter than the gradient check. Both must
+//! also pass the book's gradient check against central differences.
+//!
+//! The tape is built from each network's `summary()` (the layers as declared) and its
+//! parameters (`visit_parameters`), so the two cannot drift apart by a hand-written copy.
+//! Biases are randomised, not left at their initial zeros, so a bias lost on either
+//! side shows.
+//!
+//! The one legitimate disagreement with central differences is a ReLU input that
+//! crosses zero inside the step. It is detected, not guessed: the parameter is moved
+//! by ±h and the element is excused only if some ReLU mask differs between the sides.
+
+use backprop::autograd::Var;
+use backprop::gradient_check::{STEP, relative_error};
+use backprop::prelude::*;
+use ndarray::{Array2, ArrayD};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use rand_distr::StandardNormal;
+
+network! {
+    struct TwoLayerNet {
+        Affine(784, 50) -> Relu -> Affine(50, 10) -> SoftmaxWithLoss
+    }
+
+    struct Relu3 {
+        Affine(7, 12) -> Relu -> Affine(12, 9) -> Relu -> Affine(9, 4) -> SoftmaxWithLoss
+    }
+
+    struct Sigmoid3 {
+        Affine(10, 8) -> Sigmoid -> Affine(8, 16) -> Sigmoid -> Affine(16, 5) -> SoftmaxWithLoss
+    }
+
+    struct Relu4 {
+        Affine(6, 16) -> Relu -> Affine(16, 14) -> Relu -> Affine(14, 10) -> Relu
+            -> Affine(10, 6) -> SoftmaxWithLoss
+    }
+
+    struct Sigmoid4 {
+        Affine(11, 13) -> Sigmoid -> Affine(13, 9) -> Sigmoid -> Affine(9, 12) -> Sigmoid
+            -> Affine(12, 3) -> SoftmaxWithLoss
+    }
+
+    struct Mixed4 {
+        Affine(8, 10) -> Relu -> Affine(10, 15) -> Sigmoid -> Affine(15, 8) -> Relu
+            -> Affine(8, 5) -> SoftmaxWithLoss
+    }
+
+    struct Relu5 {
+        Affine(9, 12) -> Relu -> Affine(12, 16) -> Relu -> Affine(16, 11) -> Relu
+            -> Affine(11, 8) -> Relu -> Affine(8, 4) -> SoftmaxWithLoss
+    }
+
+    struct Mixed5 {
+        Affine(12, 8) -> Sigmoid -> Affine(8, 14) -> Relu -> Affine(14, 10) -> Sigmoid
+            -> Affine(10, 12) -> Relu -> Affine(12, 7) -> SoftmaxWithLoss
+    }
+}
+
+/// Generated backward against the tape, per element: rounding only.
+const EXACT_RELATIVE_LIMIT: f64 = 1e-10;
+/// Both exact gradients against central differences (the gradient check).
+const MEAN_ABS_LIMIT: f64 = 1e-8;
+const MAX_RELATIVE_LIMIT: f64 = 1e-5;
+
+type Named = Vec<(&'static str, ArrayD<f64>)>;
+
+/// What a check needs from a declared network type, written out per type by `declared!`.
+trait Declared: Network<f64> + Sized {
+    fn make(init: WeightInit, rng: &mut StdRng) -> Self;
+    /// The layers as declared (`Affine(7, 12)`, `Relu`, ...).
+    fn layers() -> Vec<String>;
+    /// The generated forward and backward: the loss and every parameter's gradient.
+    fn backprop(&mut self, x: &[f64], t: Targets<'_, f64>) -> (f64, Named);
+    /// The network's own central differences.
+    fn numerical(&mut self, x: &[f64], t: Targets<'_, f64>) -> Named;
+}
+
+macro_rules! declared {
+    ($($net:ident),*) => {$(
+        impl Declared for $net<f64> {
+            fn make(init: WeightInit, rng: &mut StdRng) -> Self {
+                Self::with_weight_init(init, rng)
+            }
+            fn layers() -> Vec<String> {
+                Self::summary().layers.into_iter().map(|l| l.layer).collect()
+            }
+            fn backprop(&mut self, x: &[f64], t: Targets<'_, f64>) -> (f64, Named) {
+                let x = BatchView::<f64, { <Self as Network<f64>>::INPUT_WIDTH }>::from_slice(x)
+                    .unwrap();
+                let loss = self.gradient(&x, t).unwrap();
+                (loss, owned(&self.gradients()))
+            }
+            fn numerical(&mut self, x: &[f64], t: Targets<'_, f64>) -> Named {
+                let x = BatchView::<f64, { <Self as Network<f64>>::INPUT_WIDTH }>::from_slice(x)
+                    .unwrap();
+                owned(&self.numerical_gradient(&x, t).unwrap())
+            }
+        }
+    )*};
+}
+
+declared!(
+    TwoLayerNet,
+    Relu3,
+    Sigmoid3,
+    Relu4,
+    Sigmoid4,
+    Mixed4,
+    Relu5,
+    Mixed5
+);
+
+fn owned(gradients: &impl NamedTensors<f64>) -> Named {
+    gradients
+        .tensors()
+        .into_iter()
+        .map(|(name, g)| (name, g.to_owned()))
+        .collect()
+}
+
+/// The three kinds of target the network and the tape both accept.
+enum Target {
+    Labels(Vec<usize>),
+    /// One-hot rows, or soft rows (probability distributions).
+    Rows(Array2<f64>),
+}
+
+impl Target {
+    fn random(rng: &mut StdRng, rows: usize, classes: usize, kind: u64) -> Self {
+        let labels: Vec<usize> = (0..rows).map(|_| rng.random_range(0..classes)).collect();
+        match kind % 3 {
+            0 => Target::Labels(labels),
+            1 => Target::Rows(Array2::from_shape_fn((rows, classes), |(r, c)| {
+                f64::from(u8::from(labels[r] == c))
+            })),
+            _ => {
+                let mut soft = Array2::from_shape_fn((rows, classes), |_| rng.random::<f64>());
+                for mut row in soft.rows_mut() {
+                    let mass = row.sum();
+                    row /= mass;
+                }
+                Target::Rows(soft)
+            }
+        }
+    }
+
+    fn for_network(&self) -> Targets<'_, f64> {
+        match self {
+            Target::Labels(labels) => labels.as_slice().into(),
+            Target::Rows(rows) => rows.into(),
+        }
+    }
+
+    fn tape_loss(&self, logits: &Var<f64>) -> Var<f64> {
+        match self {
+            Target::Labels(labels) => logits.softmax_cross_entropy(labels).unwrap(),
+            Target::Rows(rows) => logits.softmax_cross_entropy_one_hot(rows).unwrap(),
+        }
+    }
+}
+
+/// One forward and backward pass on the tape.
+struct TapeRun {
+    loss: f64,
+    gradients: Named,
+    /// Whether each ReLU output, layer after layer, is positive.
+    relu_mask: Vec<bool>,
+}
+
+/// Builds the network's computation on the tape from its declared layers, with its
+/// parameters as leaves and `x` as a constant, and differentiates it.
+fn run_tape<N: Declared>(net: &N, x: &[f64], target: &Target) -> TapeRun {
+    let mut parameters: Vec<(&'static str, Var<f64>)> = Vec::new();
+    net.visit_parameters(&mut |name, p| parameters.push((name, Var::leaf(p.to_owned()))));
+    let rows = x.len() / N::INPUT_WIDTH;
+    let x = Array2::from_shape_vec((rows, N::INPUT_WIDTH), x.to_vec()).unwrap();
+    let mut value = Var::constant(x);
+    let mut unused = parameters.iter().map(|(_, p)| p);
+    let mut relu_mask = Vec::new();
+    let mut loss = None;
+    for layer in N::layers() {
+        match layer.split('(').next() {
+            Some("Affine") => {
+                let (w, b) = (unused.next().unwrap(), unused.next().unwrap());
+                value = value.matmul(w).unwrap().add(b).unwrap();
+            }
+            Some("Relu") => {
+                value = value.relu();
+                relu_mask.extend(value.value().iter().map(|&v| v > 0.0));
+            }
+            Some("Sigmoid") => value = value.sigmoid(),
+            Some("SoftmaxWithLoss") => loss = Some(target.tape_loss(&value)),
+            _ => panic!("no tape form for layer {layer}"),
+        }
+    }
+    assert!(
+        unused.next().is_none(),
+        "parameters left after the last layer"
+    );
+    let loss = loss.expect("the network ends in a loss");
+    loss.backward().unwrap();
+    TapeRun {
+        loss: loss.item().unwrap(),
+        gradients: parameters
+            .iter()
+            .map(|(name, p)| (*name, p.grad().unwrap()))
+            .collect(),
+        relu_mask,
+    }
+}
+
+/// Adds `N(0, 0.1²)` to every bias, so that no bias is zero.
+fn randomise_biases(net: &mut impl Network<f64>, rng: &mut StdRng) {
+    net.visit_parameters_mut(&mut |name, mut p, _| {
+        if name.starts_with('b') {
+            p.map_inplace(|v| *v += 0.1 * rng.sample::<f64, _>(StandardNormal));
+        }
+    });
+}
+
+/// Element `index` of parameter `name`.
+fn parameter(net: &impl Network<f64>, name: &str, index: usize) -> f64 {
+    let mut value = None;
+    net.visit_parameters(&mut |n, p| {
+        if n == name {
+            value = p.iter().nth(index).copied();
+        }
+    });
+    value.unwrap()
+}
+
+/// Sets element `index` of parameter `name` to `value`.
+fn set_parameter(net: &mut impl Network<f64>, name: &str, index: usize, value: f64) {
+    net.visit_parameters_mut(&mut |n, mut p, _| {
+        if n == name {
+            *p.iter_mut().nth(index).unwrap() = value;
+        }
+    });
+}
+
+/// Whether moving parameter `name[index]` by ±h flips any ReLU.
+fn crosses_kink<N: Declared>(
+    net: &mut N,
+    name: &str,
+    index: usize,
+    x: &[f64],
+    target: &Target,
+) -> bool {
+    let original = parameter(net, name, index);
+    set_parameter(net, name, index, original + STEP);
+    let above = run_tape(net, x, target).relu_mask;
+    set_parameter(net, name, index, original - STEP);
+    let below = run_tape(net, x, target).relu_mask;
+    set_parameter(net, name, index, original);
+    above != below
+}
+
+/// The largest differences seen, and how many elements were compared and excused.
+#[derive(Clone, Copy, Debug, Default)]
+struct Observed {
+    cases: usize,
+    /// Largest relative error, generated backward against the tape.
+    tape_vs_backprop: f64,
+    /// Largest relative difference of the two losses.
+    loss: f64,
+    /// Largest mean |exact − numerical| of a parameter, over both exact gradients.
+    mean_abs_vs_numerical: f64,
+    /// Largest relative error against central differences, kinks excluded.
+    relative_vs_numerical: f64,
+    compared: usize,
+    excused: usize,
+}
+
+impl Observed {
+    fn merge(self, other: Observed) -> Observed {
+        Observed {
+            cases: self.cases + other.cases,
+            tape_vs_backprop: self.tape_vs_backprop.max(other.tape_vs_backprop),
+            loss: self.loss.max(other.loss),
+            mean_abs_vs_numerical: self.mean_abs_vs_numerical.max(other.mean_abs_vs_numerical),
+            relative_vs_numerical: self.relative_vs_numerical.max(other.relative_vs_numerical),
+            compared: self.compared + other.compared,
+            excused: self.excused + other.excused,
+        }
+    }
+}
+
+/// A network of type `N` with weights from `init` and random biases, `rows` random
+/// inputs and targets of kind `target_kind` (labels, one-hot, soft), all from `seed`.
+fn random_case<N: Declared>(
+    seed: u64,
+    init: WeightInit,
+    rows: usize,
+    target_kind: u64,
+) -> (N, Vec<f64>, Target) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut net = N::make(init, &mut rng);
+    randomise_biases(&mut net, &mut rng);
+    let x: Vec<f64> = (0..rows * N::INPUT_WIDTH)
+        .map(|_| rng.sample(StandardNormal))
+        .collect();
+    let target = Target::random(&mut rng, rows, N::OUTPUT_WIDTH, target_kind);
+    (net, x, target)
+}
+
+/// Checks the generated backward against the tape, and, if `numerically`, both against
+/// central differences.
+fn check_case<N: Declared>(
+    label: &str,
+    net: &mut N,
+    x: &[f64],
+    target: &Target,
+    numerically: bool,
+) -> Observed {
+    let (loss, backprop) = net.backprop(x, target.for_network());
+    let tape = run_tape(net, x, target);
+    let mut observed = Observed {
+        cases: 1,
+        loss: relative_error(loss, tape.loss),
+        ..Observed::default()
+    };
+    assert!(
+        observed.loss < EXACT_RELATIVE_LIMIT,
+        "{label}: loss {loss:e} generated vs {:e} tape",
+        tape.loss
+    );
+    assert_eq!(
+        names(&backprop),
+        names(&tape.gradients),
+        "{label}: parameters"
+    );
+    for ((name, a), (_, b)) in backprop.iter().zip(&tape.gradients) {
+        assert_eq!(a.shape(), b.shape(), "{label}: shape of {name}");
+        for (index, (&a, &b)) in a.iter().zip(b.iter()).enumerate() {
+            let error = relative_error(a, b);
+            assert!(
+                error < EXACT_RELATIVE_LIMIT,
+                "{label}: {name}[{index}] generated {a:e} vs tape {b:e} (relative error {error:e})"
+            );
+            observed.tape_vs_backprop = observed.tape_vs_backprop.max(error);
+        }
+    }
+    if !numerically {
+        return observed;
+    }
+
+    let numerical = net.numerical(x, target.for_network());
+    assert_eq!(names(&numerical), names(&backprop), "{label}: parameters");
+    for (((name, a), (_, b)), (_, n)) in backprop.iter().zip(&tape.gradients).zip(&numerical) {
+        observed.compared += n.len();
+        let (mut total_a, mut total_b, mut counted) = (0.0, 0.0, 0);
+        for (index, ((&a, &b), &n)) in a.iter().zip(b.iter()).zip(n.iter()).enumerate() {
+            let error = relative_error(a, n).max(relative_error(b, n));
+            if error > MAX_RELATIVE_LIMIT {
+                assert!(
+                    crosses_kink(net, name, index, x, target),
+                    "{label}: {name}[{index}] generated {a:e}, tape {b:e}, numerical {n:e} \
+                     (relative error {error:e}) with no ReLU kink in the step"
+                );
+                observed.excused += 1;
+                continue;
+            }
+            observed.relative_vs_numerical = observed.relative_vs_numerical.max(error);
+            total_a += (a - n).abs();
+            total_b += (b - n).abs();
+            counted += 1;
+        }
+        let mean = total_a.max(total_b) / counted.max(1) as f64;
+        assert!(
+            mean < MEAN_ABS_LIMIT,
+            "{label}: {name} mean |exact − numerical| = {mean:e}"
+        );
+        observed.mean_abs_vs_numerical = observed.mean_abs_vs_numerical.max(mean);
+    }
+    observed
+}
+
+fn names(tensors: &Named) -> Vec<&'static str> {
+    tensors.iter().map(|(name, _)| *name).collect()
+}
+
+/// Three-way checks over `seeds`, each with a random batch of 1 to 8 rows, a weight
+/// initialisation suited to (`init`) or chosen per seed, and rotating target kinds.
+fn check_seeds<N: Declared>(seeds: std::ops::Range<u64>, inits: &[WeightInit]) -> Observed {
+    let observed = seeds
+        .map(|seed| {
+            let rows = StdRng::seed_from_u64(seed ^ 0x5eed).random_range(1..=8);
+            let init = inits[seed as usize % inits.len()];
+            let (mut net, x, target) = random_case::<N>(seed, init, rows, seed);
+            check_case(&format!("seed {seed}"), &mut net, &x, &target, true)
+        })
+        .fold(Observed::default(), Observed::merge);
+    // A unit near its kink excuses every parameter upstream of it, so a few excused
+    // elements are expected in ReLU nets, but only a small share.
+    assert!(
+        observed.excused * 100 <= observed.compared,
+        "{} of {} elements excused as ReLU kinks",
+        observed.excused,
+        observed.compared
+    );
+    println!("{observed:?}");
+    observed
+}
+
+const RELU_INITS: &[WeightInit] = &[WeightInit::He, WeightInit::Std(0.3)];
+const SIGMOID_INITS: &[WeightInit] = &[WeightInit::Xavier, WeightInit::Std(1.0)];
+const MIXED_INITS: &[WeightInit] = &[WeightInit::He, WeightInit::Xavier];
+
+#[test]
+fn three_layer_nets_agree_three_ways() {
+    check_seeds::<Relu3<f64>>(0..20, RELU_INITS);
+    let sigmoid = check_seeds::<Sigmoid3<f64>>(100..120, SIGMOID_INITS);
+    assert_eq!(sigmoid.excused, 0, "a sigmoid net has no kink to excuse");
+}
+
+#[test]
+fn four_layer_nets_agree_three_ways() {
+    check_seeds::<Relu4<f64>>(200..220, RELU_INITS);
+    let sigmoid = check_seeds::<Sigmoid4<f64>>(300..320, SIGMOID_INITS);
+    assert_eq!(sigmoid.excused, 0, "a sigmoid net has no kink to excuse");
+    check_seeds::<Mixed4<f64>>(400..420, MIXED_INITS);
+}
+
+#[test]
+fn five_layer_nets_agree_three_ways() {
+    check_seeds::<Relu5<f64>>(500..520, RELU_INITS);
+    check_seeds::<Mixed5<f64>>(600..620, MIXED_INITS);
+}
+
+#[test]
+fn two_layer_net_agrees_with_the_tape_over_random_cases() {
+    // Exact against exact is cheap even at the book's size: many cases, batches up to 100.
+    for seed in 0..10 {
+        let rows = StdRng::seed_from_u64(seed ^ 0x5eed).random_range(1..=100);
+        let (mut net, x, target) =
+            random_case::<TwoLayerNet<f64>>(seed, WeightInit::default(), rows, seed);
+        check_case(&format!("seed {seed}"), &mut net, &x, &target, false);
+    }
+}
+
+#[test]
+fn two_layer_net_agrees_three_ways() {
+    // Central differences over its 39,760 parameters take seconds: one small case.
+    let (mut net, x, target) = random_case::<TwoLayerNet<f64>>(2024, WeightInit::He, 3, 0);
+    let observed = check_case("two-layer net", &mut net, &x, &target, true);
+    assert!(observed.excused * 100 <= observed.compared, "{observed:?}");
+    println!("{observed:?}");
+}
+
+#[test]
+fn a_batch_larger_than_an_evaluation_chunk_agrees_three_ways() {
+    // Central differences evaluate the loss in chunks of EVALUATION_CHUNK_ROWS rows,
+    // possibly on several threads; a batch of more than one chunk checks that path.
+    let rows = backprop::network::EVALUATION_CHUNK_ROWS + 300;
+    for (seed, target_kind) in [(700, 0), (701, 2)] {
+        let (mut net, x, target) =
+            random_case::<Mixed4<f64>>(seed, WeightInit::He, rows, target_kind);
+        let observed = check_case(&format!("seed {seed}"), &mut net, &x, &target, true);
+        assert!(observed.excused * 100 <= observed.compared, "{observed:?}");
+    }
+}
+
+#[test]
+fn a_relu_kink_inside_the_step_is_detected_and_only_then_excused() {
+    // A bias placed exactly at a ReLU's kink makes the exact gradients and central
+    // differences disagree; the detector must see that kink, and no other.
+    let (mut net, x, target) = random_case::<Relu3<f64>>(11, WeightInit::He, 1, 0);
+    net.gradient(
+        &BatchView::<f64, 7>::from_slice(&x).unwrap(),
+        target.for_network(),
+    )
+    .unwrap();
+    let z = net.affine1.output().row(0).to_owned();
+    let at_kink = (0..z.len())
+        .find(|&j| z[j] > 0.0)
+        .expect("some unit is active");
+    net.affine1.b[at_kink] -= z[at_kink];
+    assert!(crosses_kink(&mut net, "b1", at_kink, &x, &target));
+
+    let (_, backprop) = net.backprop(&x, target.for_network());
+    let numerical = net.numerical(&x, target.for_network());
+    let (a, n) = (backprop[1].1[at_kink], numerical[1].1[at_kink]);
+    assert!(
+        relative_error(a, n) > MAX_RELATIVE_LIMIT,
+        "at the kink, generated {a:e} and numerical {n:e} should disagree"
+    );
+
+    let far = (0..z.len())
+        .filter(|&j| j != at_kink)
+        .max_by(|&i, &j| z[i].abs().total_cmp(&z[j].abs()))
+        .unwrap();
+    assert!(z[far].abs() > 0.1);
+    assert!(!crosses_kink(&mut net, "b1", far, &x, &target));
+}
+
+/// The code of docs/tape_vs_network.md, which `doc_code_is_this_files_code` keeps
+/// identical to the document.
+#[test]
+fn doc_example_both_ways() -> Result<(), Box<dyn std::error::Error>> {
+    use backprop::autograd::Var;
+    use backprop::prelude::*;
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    network! {
+        struct Tiny {
+            Affine(4, 8) -> Relu -> Affine(8, 3) -> SoftmaxWithLoss
+        }
+    }
+
+    let mut rng = StdRng::seed_from_u64(42);
+    let mut net = Tiny::<f64>::with_weight_init(WeightInit::He, &mut rng);
+    let x = Batch::<f64, 4>::from_rows(&[[0.5, -1.0, 2.0, 0.1], [1.5, 0.3, -0.7, 1.0]]);
+    let t = [2usize, 0];
+
+    let loss = net.gradient(&x, &t)?; // forward, then the generated backward
+    let grads = net.gradients(); // grads.W1, grads.b1, grads.W2, grads.b2
+    // A Batch<f64, 5> in place of x would not compile: Tiny takes 4 features.
+
+    let w1 = Var::leaf(net.affine1.W.clone());
+    let b1 = Var::leaf(net.affine1.b.clone());
+    let w2 = Var::leaf(net.affine2.W.clone());
+    let b2 = Var::leaf(net.affine2.b.clone());
+
+    let scores = Var::constant(x.as_array().clone())
+        .matmul(&w1)?
+        .add(&b1)?
+        .relu()
+        .matmul(&w2)?
+        .add(&b2)?;
+    let tape_loss = scores.softmax_cross_entropy(&t)?;
+    tape_loss.backward()?; // walks the recorded graph in reverse
+
+    assert!((tape_loss.item()? - loss).abs() < 1e-12);
+    let dw1 = w1.grad().ok_or("no gradient reached W1")?;
+    assert!((dw1 - &grads.W1).iter().all(|d| d.abs() < 1e-12));
+    Ok(())
+}
+
+/// Every fenced Rust block of docs/tape_vs_network.md must appear, line for line
+/// (indentation aside), in this file, so the document shows code that compiles and runs.
+#[test]
+fn doc_code_is_this_files_code() {
+    let doc = include_str!("../docs/tape_vs_network.md");
+    let this_file: Vec<&str> = include_str!("three_way.rs")
+        .lines()
+        .map(str::trim)
+        .collect();
+    let mut blocks = 0;
+    let mut lines = doc.lines();
+    while lines.any(|l| l.trim() == "```rust") {
+        let block: Vec<&str> = lines
+            .by_ref()
+            .take_while(|l| l.trim() != "```")
+            .map(str::trim)
+            .collect();
+        assert!(!block.is_empty(), "empty code block in the document");
+        assert!(
+            this_file
+                .windows(block.len())
+                .any(|w| w == block.as_slice()),
+            "this code block of docs/tape_vs_network.md is not in tests/three_way.rs:\n{}",
+            block.join("\n")
+        );
+        blocks += 1;
+    }
+    assert!(blocks >= 2, "the document shows both ways");
+}
