@@ -67,6 +67,8 @@ const EXACT_RELATIVE_LIMIT: f64 = 1e-10;
 /// Both exact gradients against central differences (the gradient check).
 const MEAN_ABS_LIMIT: f64 = 1e-8;
 const MAX_RELATIVE_LIMIT: f64 = 1e-5;
+/// The gradient check as the book states it, for batches of a few rows.
+const BOOK_CHECK: Numerical = Numerical::Compare { rounding: 0.0 };
 
 type Named = Vec<(&'static str, ArrayD<f64>)>;
 
@@ -79,6 +81,8 @@ trait Declared: Network<f64> + Sized {
     fn backprop(&mut self, x: &[f64], t: Targets<'_, f64>) -> (f64, Named);
     /// The network's own central differences.
     fn numerical(&mut self, x: &[f64], t: Targets<'_, f64>) -> Named;
+    /// The loss by inference (`&self`, in chunks), the path central differences take.
+    fn inference_loss(&self, x: &[f64], t: Targets<'_, f64>) -> f64;
 }
 
 macro_rules! declared {
@@ -100,6 +104,11 @@ macro_rules! declared {
                 let x = BatchView::<f64, { <Self as Network<f64>>::INPUT_WIDTH }>::from_slice(x)
                     .unwrap();
                 owned(&self.numerical_gradient(&x, t).unwrap())
+            }
+            fn inference_loss(&self, x: &[f64], t: Targets<'_, f64>) -> f64 {
+                let x = BatchView::<f64, { <Self as Network<f64>>::INPUT_WIDTH }>::from_slice(x)
+                    .unwrap();
+                self.loss(&x, t).unwrap()
             }
         }
     )*};
@@ -271,7 +280,8 @@ struct Observed {
     loss: f64,
     /// Largest mean |exact − numerical| of a parameter, over both exact gradients.
     mean_abs_vs_numerical: f64,
-    /// Largest relative error against central differences, kinks excluded.
+    /// Largest relative error against central differences, kinks excluded (it exceeds
+    /// the limit only where the rounding allowance let an element pass).
     relative_vs_numerical: f64,
     compared: usize,
     excused: usize,
@@ -309,25 +319,37 @@ fn random_case<N: Declared>(
     (net, x, target)
 }
 
-/// Checks the generated backward against the tape, and, if `numerically`, both against
-/// central differences.
+/// Whether `check_case` also compares with central differences, and how.
+#[derive(Clone, Copy)]
+enum Numerical {
+    Skip,
+    /// Compare; an element also passes when its absolute error is below `rounding`,
+    /// the rounding noise of central differences (0 for the book's check alone).
+    Compare {
+        rounding: f64,
+    },
+}
+
+/// Checks the generated backward against the tape, and, unless `numerical` says to
+/// skip it, both against central differences.
 fn check_case<N: Declared>(
     label: &str,
     net: &mut N,
     x: &[f64],
     target: &Target,
-    numerically: bool,
+    numerical: Numerical,
 ) -> Observed {
     let (loss, backprop) = net.backprop(x, target.for_network());
+    let inference_loss = net.inference_loss(x, target.for_network());
     let tape = run_tape(net, x, target);
     let mut observed = Observed {
         cases: 1,
-        loss: relative_error(loss, tape.loss),
+        loss: relative_error(loss, tape.loss).max(relative_error(inference_loss, tape.loss)),
         ..Observed::default()
     };
     assert!(
         observed.loss < EXACT_RELATIVE_LIMIT,
-        "{label}: loss {loss:e} generated vs {:e} tape",
+        "{label}: loss {loss:e} generated, {inference_loss:e} by inference, {:e} tape",
         tape.loss
     );
     assert_eq!(
@@ -346,9 +368,9 @@ fn check_case<N: Declared>(
             observed.tape_vs_backprop = observed.tape_vs_backprop.max(error);
         }
     }
-    if !numerically {
+    let Numerical::Compare { rounding } = numerical else {
         return observed;
-    }
+    };
 
     let numerical = net.numerical(x, target.for_network());
     assert_eq!(names(&numerical), names(&backprop), "{label}: parameters");
@@ -357,7 +379,8 @@ fn check_case<N: Declared>(
         let (mut total_a, mut total_b, mut counted) = (0.0, 0.0, 0);
         for (index, ((&a, &b), &n)) in a.iter().zip(b.iter()).zip(n.iter()).enumerate() {
             let error = relative_error(a, n).max(relative_error(b, n));
-            if error > MAX_RELATIVE_LIMIT {
+            let within_rounding = (a - n).abs().max((b - n).abs()) < rounding;
+            if error > MAX_RELATIVE_LIMIT && !within_rounding {
                 assert!(
                     crosses_kink(net, name, index, x, target),
                     "{label}: {name}[{index}] generated {a:e}, tape {b:e}, numerical {n:e} \
@@ -393,7 +416,7 @@ fn check_seeds<N: Declared>(seeds: std::ops::Range<u64>, inits: &[WeightInit]) -
             let rows = StdRng::seed_from_u64(seed ^ 0x5eed).random_range(1..=8);
             let init = inits[seed as usize % inits.len()];
             let (mut net, x, target) = random_case::<N>(seed, init, rows, seed);
-            check_case(&format!("seed {seed}"), &mut net, &x, &target, true)
+            check_case(&format!("seed {seed}"), &mut net, &x, &target, BOOK_CHECK)
         })
         .fold(Observed::default(), Observed::merge);
     // A unit near its kink excuses every parameter upstream of it, so a few excused
@@ -404,7 +427,7 @@ fn check_seeds<N: Declared>(seeds: std::ops::Range<u64>, inits: &[WeightInit]) -
         observed.excused,
         observed.compared
     );
-    println!("{observed:?}");
+    println!("{}: {observed:?}", std::any::type_name::<N>());
     observed
 }
 
@@ -440,7 +463,13 @@ fn two_layer_net_agrees_with_the_tape_over_random_cases() {
         let rows = StdRng::seed_from_u64(seed ^ 0x5eed).random_range(1..=100);
         let (mut net, x, target) =
             random_case::<TwoLayerNet<f64>>(seed, WeightInit::default(), rows, seed);
-        check_case(&format!("seed {seed}"), &mut net, &x, &target, false);
+        check_case(
+            &format!("seed {seed}"),
+            &mut net,
+            &x,
+            &target,
+            Numerical::Skip,
+        );
     }
 }
 
@@ -448,7 +477,7 @@ fn two_layer_net_agrees_with_the_tape_over_random_cases() {
 fn two_layer_net_agrees_three_ways() {
     // Central differences over its 39,760 parameters take seconds: one small case.
     let (mut net, x, target) = random_case::<TwoLayerNet<f64>>(2024, WeightInit::He, 3, 0);
-    let observed = check_case("two-layer net", &mut net, &x, &target, true);
+    let observed = check_case("two-layer net", &mut net, &x, &target, BOOK_CHECK);
     assert!(observed.excused * 100 <= observed.compared, "{observed:?}");
     println!("{observed:?}");
 }
@@ -457,12 +486,27 @@ fn two_layer_net_agrees_three_ways() {
 fn a_batch_larger_than_an_evaluation_chunk_agrees_three_ways() {
     // Central differences evaluate the loss in chunks of EVALUATION_CHUNK_ROWS rows,
     // possibly on several threads; a batch of more than one chunk checks that path.
+    // Sigmoid only: over a thousand rows, some ReLU input is always within h of zero,
+    // so a ReLU net would excuse much of the comparison.
     let rows = backprop::network::EVALUATION_CHUNK_ROWS + 300;
     for (seed, target_kind) in [(700, 0), (701, 2)] {
         let (mut net, x, target) =
-            random_case::<Mixed4<f64>>(seed, WeightInit::He, rows, target_kind);
-        let observed = check_case(&format!("seed {seed}"), &mut net, &x, &target, true);
-        assert!(observed.excused * 100 <= observed.compared, "{observed:?}");
+            random_case::<Sigmoid4<f64>>(seed, WeightInit::Xavier, rows, target_kind);
+        // A mean over m rows is rounded by about √m·ε·|L|; central differences divide
+        // that by 2h. Over a thousand rows this exceeds the 1e-11 that the relative
+        // limit leaves a gradient below its 1e-6 floor, so such gradients are held to
+        // ten times that noise instead.
+        let loss = net.inference_loss(&x, target.for_network());
+        let rounding = 10.0 * (rows as f64).sqrt() * f64::EPSILON * loss.abs() / (2.0 * STEP);
+        let observed = check_case(
+            &format!("seed {seed}"),
+            &mut net,
+            &x,
+            &target,
+            Numerical::Compare { rounding },
+        );
+        assert_eq!(observed.excused, 0, "{observed:?}");
+        println!("{observed:?}, rounding allowance {rounding:e}");
     }
 }
 

@@ -1,8 +1,7 @@
 //! The declaration as written: parsed, not yet checked.
 
-use proc_macro2::{TokenStream, TokenTree};
+use proc_macro2::{Span, TokenStream, TokenTree};
 use syn::parse::{Parse, ParseStream};
-use syn::punctuated::Punctuated;
 use syn::{Attribute, Ident, LitInt, Path, Token, Visibility, braced, parenthesized, token};
 
 /// Everything inside one `network! { ... }` call: one or more declarations.
@@ -37,6 +36,8 @@ pub enum WidthArg {
     Literal(LitInt),
     Inferred(Token![_]),
     Named(Path),
+    /// Nothing between two commas, at the second comma.
+    Missing(Span),
     Invalid(TokenStream),
 }
 
@@ -58,12 +59,11 @@ impl Parse for Declaration {
         let ident = input.parse()?;
         let body;
         braced!(body in input);
-        let layers = Punctuated::<LayerDecl, Token![->]>::parse_terminated(&body)?;
         Ok(Declaration {
             attrs,
             vis,
             ident,
-            layers: layers.into_iter().collect(),
+            layers: parse_layers(&body)?,
         })
     }
 }
@@ -92,6 +92,33 @@ impl Parse for LayerDecl {
     }
 }
 
+/// `layer -> layer -> ...`, with messages that say what joins layers.
+fn parse_layers(body: ParseStream) -> syn::Result<Vec<LayerDecl>> {
+    let mut layers = Vec::new();
+    while !body.is_empty() {
+        layers.push(body.parse()?);
+        if body.is_empty() {
+            break;
+        }
+        let arrow = body.parse::<Token![->]>().map_err(|_| {
+            let found = body
+                .fork()
+                .parse::<TokenTree>()
+                .map_or_else(|_| String::new(), |token| token.to_string());
+            body.error(format!(
+                "expected `->` between layers, found `{found}`; layers are chained like `Affine(784, 50) -> Relu`"
+            ))
+        })?;
+        if body.is_empty() {
+            return Err(syn::Error::new_spanned(
+                arrow,
+                "expected a layer after `->`; the last layer is the loss, e.g. `-> SoftmaxWithLoss`",
+            ));
+        }
+    }
+    Ok(layers)
+}
+
 /// Splits the arguments at top-level commas and classifies each one.
 fn parse_args(content: ParseStream) -> syn::Result<Vec<WidthArg>> {
     let mut items = Vec::new();
@@ -100,7 +127,11 @@ fn parse_args(content: ParseStream) -> syn::Result<Vec<WidthArg>> {
         while !content.is_empty() && !content.peek(Token![,]) {
             tokens.extend([content.parse::<TokenTree>()?]);
         }
-        items.push(classify(tokens));
+        if tokens.is_empty() {
+            items.push(WidthArg::Missing(content.span()));
+        } else {
+            items.push(classify(tokens));
+        }
         if !content.is_empty() {
             content.parse::<Token![,]>()?;
         }
@@ -109,7 +140,12 @@ fn parse_args(content: ParseStream) -> syn::Result<Vec<WidthArg>> {
 }
 
 fn classify(tokens: TokenStream) -> WidthArg {
-    if let Ok(literal) = syn::parse2::<LitInt>(tokens.clone()) {
+    // syn reads `-50` as one literal; a width is never negative, so it stays as
+    // written for the checker's message.
+    let negative = matches!(tokens.clone().into_iter().next(), Some(TokenTree::Punct(p)) if p.as_char() == '-');
+    if negative {
+        WidthArg::Invalid(tokens)
+    } else if let Ok(literal) = syn::parse2::<LitInt>(tokens.clone()) {
         WidthArg::Literal(literal)
     } else if let Ok(underscore) = syn::parse2::<Token![_]>(tokens.clone()) {
         WidthArg::Inferred(underscore)
