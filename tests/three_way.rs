@@ -13,7 +13,8 @@
 //!
 //! The one legitimate disagreement with central differences is a ReLU input that
 //! crosses zero inside the step. It is detected, not guessed: the parameter is moved
-//! by ±h and the element is excused only if some ReLU mask differs between the sides.
+//! by ±h and the element is excused only if some ReLU mask (read on the tape, whose
+//! forward pass is checked against the network's) differs between the two sides.
 
 use backprop::autograd::Var;
 use backprop::gradient_check::{STEP, relative_error};
@@ -190,13 +191,17 @@ fn run_tape<N: Declared>(net: &N, x: &[f64], target: &Target) -> TapeRun {
     let rows = x.len() / N::INPUT_WIDTH;
     let x = Array2::from_shape_vec((rows, N::INPUT_WIDTH), x.to_vec()).unwrap();
     let mut value = Var::constant(x);
-    let mut unused = parameters.iter().map(|(_, p)| p);
+    let mut unused = parameters.iter();
     let mut relu_mask = Vec::new();
     let mut loss = None;
     for layer in N::layers() {
         match layer.split('(').next() {
             Some("Affine") => {
-                let (w, b) = (unused.next().unwrap(), unused.next().unwrap());
+                let ((w_name, w), (b_name, b)) = (unused.next().unwrap(), unused.next().unwrap());
+                assert!(
+                    w_name.starts_with('W') && b_name.starts_with('b'),
+                    "{layer}"
+                );
                 value = value.matmul(w).unwrap().add(b).unwrap();
             }
             Some("Relu") => {
@@ -218,7 +223,13 @@ fn run_tape<N: Declared>(net: &N, x: &[f64], target: &Target) -> TapeRun {
         loss: loss.item().unwrap(),
         gradients: parameters
             .iter()
-            .map(|(name, p)| (*name, p.grad().unwrap()))
+            .map(|(name, p)| {
+                let grad = p.grad();
+                (
+                    *name,
+                    grad.unwrap_or_else(|| panic!("no gradient reached {name}")),
+                )
+            })
             .collect(),
         relu_mask,
     }
@@ -409,7 +420,8 @@ fn names(tensors: &Named) -> Vec<&'static str> {
 }
 
 /// Three-way checks over `seeds`, each with a random batch of 1 to 8 rows, a weight
-/// initialisation suited to (`init`) or chosen per seed, and rotating target kinds.
+/// initialisation taken in turn from `inits`, and labels, one-hot or soft targets in
+/// turn.
 fn check_seeds<N: Declared>(seeds: std::ops::Range<u64>, inits: &[WeightInit]) -> Observed {
     let observed = seeds
         .map(|seed| {

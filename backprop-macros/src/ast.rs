@@ -1,6 +1,6 @@
 //! The declaration as written: parsed, not yet checked.
 
-use proc_macro2::{Span, TokenStream, TokenTree};
+use proc_macro2::{TokenStream, TokenTree};
 use syn::parse::{Parse, ParseStream};
 use syn::{Attribute, Ident, LitInt, Path, Token, Visibility, braced, parenthesized, token};
 
@@ -36,8 +36,6 @@ pub enum WidthArg {
     Literal(LitInt),
     Inferred(Token![_]),
     Named(Path),
-    /// Nothing between two commas, at the second comma.
-    Missing(Span),
     Invalid(TokenStream),
 }
 
@@ -128,10 +126,9 @@ fn parse_args(content: ParseStream) -> syn::Result<Vec<WidthArg>> {
             tokens.extend([content.parse::<TokenTree>()?]);
         }
         if tokens.is_empty() {
-            items.push(WidthArg::Missing(content.span()));
-        } else {
-            items.push(classify(tokens));
+            return Err(content.error("expected a layer width before this `,`"));
         }
+        items.push(classify(tokens));
         if !content.is_empty() {
             content.parse::<Token![,]>()?;
         }

@@ -19,6 +19,7 @@ pub fn expand(net: &Network) -> TokenStream {
     let gradients = format_ident!("{}Gradients", ident);
     let input_width = &layers[0].input;
     let output_width = &loss.output;
+    let (input_arg, output_arg) = (input_width.generic_arg(), output_width.generic_arg());
     let all_layers: Vec<&Layer> = layers.iter().chain([loss]).collect();
     let affines: Vec<Affine> = layers.iter().filter_map(Affine::of).collect();
 
@@ -186,18 +187,35 @@ pub fn expand(net: &Network) -> TokenStream {
             }
         }
     });
+    // Each check is a trait implemented only when the two widths are equal; its
+    // `on_unimplemented` message is the one the macro gives for two numbers, with the
+    // compiler filling in the values of the constants.
     let width_checks = deferred.iter().map(|check| {
-        let (flowing, declared) = (&check.flowing, &check.declared);
-        quote_spanned! {check.span=>
+        let span = check.span;
+        let (flowing, declared) = (check.flowing.value_at(span), check.declared.value_at(span));
+        let (message, label) = (&check.message, &check.label);
+        // The constants are read in value position first: a misspelt one is then
+        // reported once, like its other uses, not again as a missing const parameter.
+        quote_spanned! {span=>
             const _: () = {
-                let _: #krate::Width<#flowing> = #krate::Width::<#declared>;
+                const FLOWING: usize = #flowing;
+                const DECLARED: usize = #declared;
+                #[diagnostic::on_unimplemented(message = #message, label = #label)]
+                trait WidthsAgree<const FLOWING: usize, const DECLARED: usize> {
+                    const CHECKED: ();
+                }
+                impl<const N: usize> WidthsAgree<N, N> for () {
+                    const CHECKED: () = ();
+                }
+                <() as WidthsAgree<{ FLOWING }, { DECLARED }>>::CHECKED
             };
         }
     });
 
     let gradients_doc = format!(" The gradients of [`{name}`]'s parameters, by the book's names.");
-    let batch_in = quote!(#krate::Batch<T, #input_width>);
-    let as_batch_in = quote!(impl #krate::AsBatch<T, #input_width>);
+    let batch_in = quote!(#krate::Batch<T, #input_arg>);
+    let batch_out = quote!(#krate::Batch<T, #output_arg>);
+    let as_batch_in = quote!(impl #krate::AsBatch<T, #input_arg>);
     let targets = quote!(impl ::core::convert::Into<#krate::Targets<'t, T>>);
     let result = quote!(#krate::Result);
 
@@ -240,7 +258,7 @@ pub fn expand(net: &Network) -> TokenStream {
             }
 
             /// The scores (before softmax) for every row of `x`. Needs only `&self`.
-            pub fn predict(&self, x: &#as_batch_in) -> #krate::Batch<T, #output_width> {
+            pub fn predict(&self, x: &#as_batch_in) -> #batch_out {
                 #krate::network::predict(self, x.as_batch())
             }
 
@@ -250,13 +268,13 @@ pub fn expand(net: &Network) -> TokenStream {
                 &self,
                 x: &#as_batch_in,
                 buffers: &mut #krate::InferenceBuffers<T>,
-                out: &mut #krate::Batch<T, #output_width>,
+                out: &mut #batch_out,
             ) {
                 #krate::network::predict_into(self, x.as_batch(), buffers, out)
             }
 
             /// The class probabilities (softmax of the scores) for every row of `x`.
-            pub fn probabilities(&self, x: &#as_batch_in) -> #krate::Batch<T, #output_width> {
+            pub fn probabilities(&self, x: &#as_batch_in) -> #batch_out {
                 #krate::network::probabilities(self.predict(x))
             }
 
@@ -331,10 +349,7 @@ pub fn expand(net: &Network) -> TokenStream {
             }
 
             #[allow(unused_variables)]
-            fn visit_parameters_mut(
-                &mut self,
-                visit: &mut dyn FnMut(&'static str, #krate::ndarray::ArrayViewMutD<'_, T>, #krate::ndarray::ArrayViewD<'_, T>),
-            ) {
+            fn visit_parameters_mut(&mut self, visit: &mut #krate::network::ParameterVisitor<'_, T>) {
                 #(#visits_mut)*
             }
 
@@ -377,7 +392,7 @@ impl<'a> Affine<'a> {
 }
 
 fn layer_type(layer: &Layer) -> TokenStream {
-    let (input, output) = (&layer.input, &layer.output);
+    let (input, output) = (layer.input.generic_arg(), layer.output.generic_arg());
     match layer.kind {
         Kind::Affine { .. } => quote!(::backprop::layers::Affine<T, #input, #output>),
         Kind::Relu => quote!(::backprop::layers::Relu<T, #output>),

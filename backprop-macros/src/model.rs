@@ -1,7 +1,8 @@
 //! The checked network: every layer with its field name and resolved widths.
 
 use proc_macro2::{Literal, Span, TokenStream};
-use quote::{ToTokens, quote};
+use quote::{ToTokens, quote_spanned};
+use syn::spanned::Spanned;
 use syn::{Ident, Path};
 
 /// A checked declaration, ready to expand.
@@ -51,6 +52,10 @@ pub struct DeferredCheck {
     pub flowing: Width,
     pub declared: Width,
     pub span: Span,
+    /// The error and its label, as `#[diagnostic::on_unimplemented]` format strings in
+    /// which the compiler fills in `{FLOWING}` and `{DECLARED}`.
+    pub message: String,
+    pub label: String,
 }
 
 impl Kind {
@@ -86,13 +91,40 @@ impl std::fmt::Display for Width {
     }
 }
 
-/// Emits the width as a const generic argument: a plain number, or `{ PATH }`.
+impl Width {
+    /// The width as a value, a number at `span` or the constant's own path, so that
+    /// the compiler's errors about it point at what the user wrote.
+    pub fn value_at(&self, span: Span) -> TokenStream {
+        match self {
+            Width::Known(n) => {
+                let mut literal = Literal::u64_unsuffixed(*n);
+                literal.set_span(span);
+                literal.into_token_stream()
+            }
+            // Typed at the constant's name, so that a constant of another type is
+            // reported there, once, not in each generated expression that uses it.
+            Width::Named(path) => quote_spanned!(path.span()=> {
+                const WIDTH: usize = #path;
+                WIDTH
+            }),
+        }
+    }
+
+    /// The width as a const generic argument: a number, or `{ PATH }` (a path of
+    /// several segments is only read as a constant inside braces).
+    pub fn generic_arg(&self) -> TokenStream {
+        match self {
+            Width::Known(_) => self.to_token_stream(),
+            Width::Named(path) => quote_spanned!(path.span()=> { #path }),
+        }
+    }
+}
+
+/// Emits the width as a value. Braces around a constant here would draw the
+/// `unused_braces` lint in the user's crate.
 impl ToTokens for Width {
     fn to_tokens(&self, tokens: &mut TokenStream) {
-        match self {
-            Width::Known(n) => Literal::u64_unsuffixed(*n).to_tokens(tokens),
-            Width::Named(path) => quote!({ #path }).to_tokens(tokens),
-        }
+        tokens.extend(self.value_at(Span::call_site()));
     }
 }
 

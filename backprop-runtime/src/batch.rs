@@ -178,9 +178,9 @@ impl<'a, T: Float, const N: usize> BatchView<'a, T, N> {
 /// The width is part of the trait, so passing a batch of another width is a compile
 /// error that names both widths.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a batch of {N} features",
-    label = "this network takes `Batch<_, {N}>` (rows of {N} features)",
-    note = "a batch's width is part of its type: build the input as `Batch::<_, {N}>`"
+    message = "expected a batch of {N} `{T}` features per row, found `{Self}`",
+    label = "expected `Batch<{T}, {N}>`, a `BatchView<{T}, {N}>`, or a reference to either",
+    note = "a batch's width and float type are part of its type: build the input as `Batch::<{T}, {N}>`, or wrap a matrix with `Batch::<{T}, {N}>::from_array`, which checks its width when the program runs"
 )]
 pub trait AsBatch<T, const N: usize> {
     /// Borrows the rows as a view.
@@ -236,7 +236,7 @@ fn check_width<const N: usize>(found: usize, what: impl FnOnce() -> String) -> R
 }
 
 fn whole_rows<const N: usize>(len: usize, what: impl FnOnce() -> String) -> Result<usize> {
-    if N > 0 && len % N == 0 {
+    if N > 0 && len.is_multiple_of(N) {
         Ok(len / N)
     } else {
         Err(Error::Ragged {

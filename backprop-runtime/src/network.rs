@@ -25,10 +25,7 @@ pub trait Network<T: Float> {
 
     /// Calls `visit(name, parameter, gradient)` for every parameter, in order, with the
     /// parameter writable and the gradient the last `gradient` call left in its layer.
-    fn visit_parameters_mut(
-        &mut self,
-        visit: &mut dyn FnMut(&'static str, ArrayViewMutD<'_, T>, ArrayViewD<'_, T>),
-    );
+    fn visit_parameters_mut(&mut self, visit: &mut ParameterVisitor<'_, T>);
 
     /// The scores for the rows of `x`, computed in `buffers`; the network is left
     /// untouched, so inference needs only `&self`. `x` must have `INPUT_WIDTH` columns.
@@ -38,6 +35,11 @@ pub trait Network<T: Float> {
         buffers: &'b mut InferenceBuffers<T>,
     ) -> ArrayView2<'b, T>;
 }
+
+/// What [`Network::visit_parameters_mut`] calls for each parameter: its name, the
+/// parameter (writable) and its gradient.
+pub type ParameterVisitor<'v, T> =
+    dyn FnMut(&'static str, ArrayViewMutD<'_, T>, ArrayViewD<'_, T>) + 'v;
 
 /// Named tensors in a fixed order: a network's gradients (generated struct), or any
 /// collection that [`gradient_check::compare`](crate::gradient_check::compare) and the

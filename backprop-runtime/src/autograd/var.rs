@@ -368,5 +368,5 @@ impl<T: Float> Var<T> {
 
 /// `sum += addend` for two arrays of the same shape.
 fn add_into<T: Float>(sum: &mut ArrayD<T>, addend: &ArrayD<T>) {
-    sum.zip_mut_with(addend, |s, &a| *s = *s + a);
+    sum.zip_mut_with(addend, |s, &a| *s += a);
 }

@@ -1,0 +1,139 @@
+//! Once warm, a training step (gradient + SGD update) and `predict_into` allocate
+//! nothing: a counting global allocator proves it. This is a test of allocation
+//! counts, not of time.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use backprop::InferenceBuffers;
+use backprop::data::{Dataset, MiniBatch, Sampler, SamplingMode};
+use backprop::prelude::*;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+network! {
+    struct TwoLayerNet {
+        Affine(784, 50) -> Relu -> Affine(50, 10) -> SoftmaxWithLoss
+    }
+
+    struct Deep {
+        Affine(784, 100) -> Relu -> Affine(100, 100) -> Sigmoid -> Affine(100, 100) -> Relu
+            -> Affine(100, 10) -> SoftmaxWithLoss
+    }
+}
+
+/// Counts allocations made by the thread that switched counting on. Other test
+/// threads run concurrently, so counting is per thread.
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+static COUNTING: AtomicBool = AtomicBool::new(false);
+
+thread_local! {
+    static COUNT_THIS_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) && COUNT_THIS_THREAD.with(|c| c.get()) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) && COUNT_THIS_THREAD.with(|c| c.get()) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// The number of allocations `work` makes on this thread.
+fn allocations_in(work: impl FnOnce()) -> usize {
+    COUNT_THIS_THREAD.with(|c| c.set(true));
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    COUNTING.store(true, Ordering::SeqCst);
+    work();
+    let after = ALLOCATIONS.load(Ordering::SeqCst);
+    COUNT_THIS_THREAD.with(|c| c.set(false));
+    after - before
+}
+
+/// An MNIST-shaped data set of random images, about 80 % zeros as MNIST.
+fn fake_mnist(rng: &mut StdRng, len: usize) -> Dataset {
+    let pixels = (0..len * 784)
+        .map(|_| {
+            if rng.random_range(0..5) == 0 {
+                rng.random_range(1..=255)
+            } else {
+                0
+            }
+        })
+        .collect();
+    let labels = (0..len).map(|_| rng.random_range(0..10)).collect();
+    Dataset::from_raw(pixels, labels, 28, 28, 10).unwrap()
+}
+
+macro_rules! warm_steps_allocate_nothing {
+    ($test:ident, $net:ident, $float:ty) => {
+        #[test]
+        fn $test() {
+            let mut rng = StdRng::seed_from_u64(0);
+            let data = fake_mnist(&mut rng, 1000);
+            let mut net = $net::<$float>::new(&mut rng);
+            let mut sampler = Sampler::new(data.len(), 100, SamplingMode::WithReplacement).unwrap();
+            let mut batch = MiniBatch::<$float, 784>::new();
+            let mut sgd = Sgd { lr: 0.1 };
+            let mut step = |rng: &mut StdRng| {
+                batch.fill(&data, sampler.next_batch(rng)).unwrap();
+                net.gradient(&batch.x, batch.targets()).unwrap();
+                sgd.update(&mut net);
+            };
+            step(&mut rng);
+            step(&mut rng);
+            let count = allocations_in(|| {
+                for _ in 0..20 {
+                    step(&mut rng);
+                }
+            });
+            assert_eq!(count, 0, "20 warm training steps allocated {count} times");
+        }
+    };
+}
+
+warm_steps_allocate_nothing!(two_layer_f32_training_steps, TwoLayerNet, f32);
+warm_steps_allocate_nothing!(two_layer_f64_training_steps, TwoLayerNet, f64);
+warm_steps_allocate_nothing!(deep_f32_training_steps, Deep, f32);
+
+#[test]
+fn warm_predict_into_allocates_nothing() {
+    let mut rng = StdRng::seed_from_u64(1);
+    let data = fake_mnist(&mut rng, 300);
+    let net = TwoLayerNet::<f32>::new(&mut rng);
+    let mut batch = MiniBatch::<f32, 784>::new();
+    let indices: Vec<usize> = (0..300).collect();
+    batch.fill(&data, &indices).unwrap();
+    let mut buffers = InferenceBuffers::new();
+    let mut out = Batch::zeros(0);
+    net.predict_into(&batch.x, &mut buffers, &mut out);
+    let count = allocations_in(|| {
+        for _ in 0..10 {
+            net.predict_into(&batch.x, &mut buffers, &mut out);
+        }
+    });
+    assert_eq!(count, 0, "10 warm predictions allocated {count} times");
+}
+
+#[test]
+fn the_counter_sees_allocations() {
+    let count = allocations_in(|| drop(std::hint::black_box(vec![1u8; 64])));
+    assert_eq!(count, 1);
+}
