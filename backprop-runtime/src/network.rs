@@ -148,12 +148,6 @@ impl fmt::Display for Summary {
     }
 }
 
-/// A compile-time width, for checks the macro cannot do itself: when a width is a named
-/// constant, the generated code asks the compiler to unify `Width<flowing>` with
-/// `Width<declared>`, and a mismatch shows both numbers.
-#[doc(hidden)]
-pub struct Width<const N: usize>;
-
 /// Two scratch buffers an inference pass alternates between, so that `predict` needs
 /// only `&self` and allocates nothing once the buffers have grown.
 #[derive(Clone, Debug, Default)]

@@ -20,5 +20,8 @@ fn main() {
     let net = Local::<f64>::new(&mut StdRng::seed_from_u64(0));
     let scores: Batch<f64, 2> = net.predict(&Batch::<f64, FEATURES>::zeros(3));
     assert_eq!(scores.rows(), 3);
-    assert_eq!(<Local as Network<f32>>::PARAMETER_COUNT, 5 * 4 + 4 + 4 * 2 + 2);
+    assert_eq!(
+        <Local as Network<f32>>::PARAMETER_COUNT,
+        5 * 4 + 4 + 4 * 2 + 2
+    );
 }
