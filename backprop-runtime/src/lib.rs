@@ -24,9 +24,7 @@ pub use batch::{AsBatch, Batch, BatchView};
 pub use buffer::Buffer;
 pub use error::{Error, Result};
 pub use float::Float;
-pub use network::{
-    InferenceBuffers, LayerSummary, NamedTensors, Network, Summary, WeightInit, Width,
-};
+pub use network::{InferenceBuffers, LayerSummary, NamedTensors, Network, Summary, WeightInit};
 pub use optim::{Optimizer, Sgd};
 pub use targets::Targets;
 
