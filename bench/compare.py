@@ -313,7 +313,8 @@ def main():
         return 2
 
     # What the Python side can do at all, decided once rather than failing every run.
-    for module, keys in (("numpy", ("numpy-f32", "numpy-f32-nodx", "numpy-f64", "torch-f32")), ("torch", ("torch-f32",))):
+    needs = (("numpy", ("numpy-f32", "numpy-f32-nodx", "numpy-f64", "torch-f32")), ("torch", ("torch-f32",)))
+    for module, keys in needs:
         check = subprocess.run([python, "-c", f"import {module}"], env=py_env, capture_output=True, text=True)
         if check.returncode != 0:
             for impl in impls:
@@ -339,7 +340,7 @@ def main():
         if args.dense:
             dense_dir = os.path.join(workdir, "dense-mnist")
             log("writing the dense copy of MNIST ...")
-            info, error = run_json([python, os.path.join(HERE, "mnist_idx.py"), "densify", data, dense_dir], py_env)
+            _, error = run_json([python, os.path.join(HERE, "mnist_idx.py"), "densify", data, dense_dir], py_env)
             if error:
                 not_run.append(("dense MNIST variant", error))
             else:

@@ -45,12 +45,15 @@ macro_rules! bench_network {
         let mut net = $net::<$float>::new(&mut rng);
         let (x, t) = inputs::<$float>(100, &mut rng);
         let mut sgd = Sgd { lr: 0.1 };
-        $c.bench_function(concat!("train step ", $name, " batch 100 ", stringify!($float)), |b| {
-            b.iter(|| {
-                black_box(net.gradient(&x, &t).expect("valid batch"));
-                sgd.update(&mut net);
-            })
-        });
+        $c.bench_function(
+            concat!("train step ", $name, " batch 100 ", stringify!($float)),
+            |b| {
+                b.iter(|| {
+                    black_box(net.gradient(&x, &t).expect("valid batch"));
+                    sgd.update(&mut net);
+                })
+            },
+        );
 
         let (x, _) = inputs::<$float>(10_000, &mut rng);
         let mut buffers = InferenceBuffers::new();

@@ -11,6 +11,7 @@ use std::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
 /// loss and optimizer is tested with.
 pub trait Float:
     num_traits::Float
+    + crate::gemm::GemmScalar
     + ndarray::LinalgScalar
     + ndarray::ScalarOperand
     + AddAssign

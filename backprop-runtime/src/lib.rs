@@ -10,6 +10,7 @@ mod buffer;
 pub mod data;
 mod error;
 mod float;
+pub mod gemm;
 pub mod gradient_check;
 pub mod init;
 pub mod layers;

@@ -1,32 +1,9 @@
-//! How many threads backprop uses, and the one way it splits work between them.
+//! How many threads backprop uses, and how evaluation splits rows between them.
+//!
+//! One setting serves both the matrix products and evaluation: [`set_threads`], else
+//! the `BACKPROP_THREADS` environment variable, else every core.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-/// 0 means "not chosen yet": read `BACKPROP_THREADS`, else use every core.
-static THREADS: AtomicUsize = AtomicUsize::new(0);
-
-/// Sets how many threads evaluation and large matrix products may use (at least 1).
-/// Overrides the `BACKPROP_THREADS` environment variable.
-pub fn set_threads(threads: usize) {
-    THREADS.store(threads.max(1), Ordering::Relaxed);
-}
-
-/// The number of threads in use: as set by [`set_threads`], else the
-/// `BACKPROP_THREADS` environment variable, else the number of cores.
-pub fn threads() -> usize {
-    match THREADS.load(Ordering::Relaxed) {
-        0 => {
-            let chosen = std::env::var("BACKPROP_THREADS")
-                .ok()
-                .and_then(|v| v.trim().parse::<usize>().ok())
-                .filter(|&n| n > 0)
-                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-            THREADS.store(chosen, Ordering::Relaxed);
-            chosen
-        }
-        n => n,
-    }
-}
+pub use crate::gemm::{set_threads, threads};
 
 /// Splits `0..rows` into one contiguous range per thread (each a multiple of `grain`
 /// rows, but the last), runs `work(start, end)` on each, and adds the results. Work

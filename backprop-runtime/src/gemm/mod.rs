@@ -1,0 +1,476 @@
+//! Allocation-free matrix products for the dense layers of a training step.
+//!
+//! All matrices are row-major slices with explicit dimensions. Every product
+//! writes into a caller-provided output and allocates nothing: the packing
+//! buffer is a fixed-size array on the stack (128 KiB per call and per
+//! thread), and the optional worker threads are persistent.
+//!
+//! | product | function | shapes |
+//! | --- | --- | --- |
+//! | forward `x·W + b` | [`matmul_bias`] | `A` m×k, `B` k×n, `bias` n, `C` m×n |
+//! | weight gradient `xᵀ·dout` | [`matmul_at_b`] | `A` m×k, `D` m×n, `C` k×n |
+//! | bias gradient `Σ_rows dout` | [`column_sums`] | `D` m×n, `sums` n |
+//! | input gradient `dout·Wᵀ` | [`matmul_a_bt`] | `D` m×n, `B` k×n, `C` m×k |
+//!
+//! # Zero skipping
+//!
+//! [`matmul_bias`] and [`matmul_at_b`] take a [`Sparsity`]: with
+//! [`Sparsity::Sparse`] they visit only the non-zero entries of `A` (MNIST
+//! pixels are ~81 % zeros, ReLU outputs ~50 %) and add the matching row of the
+//! other operand, which gives the same result up to rounding order. (One
+//! difference: a zero in `A` times an infinite or NaN entry of the other
+//! operand is skipped, where the dense product would give NaN.)
+//! [`Sparsity::Auto`] estimates the zero fraction of `A` with
+//! [`zero_fraction`] and uses the sparse kernel when that fraction is at least
+//! the crossover measured on an AMD EPYC (Zen 4), one thread, at
+//! 100×784×50 with randomly placed zeros:
+//!
+//! | kernels | forward | weight gradient |
+//! | --- | --- | --- |
+//! | AVX2 f32 | 0.55 | 0.60 |
+//! | AVX2 f64 | 0.52 | 0.60 |
+//! | portable f32 | 0.62 | 0.60 |
+//! | portable f64 | 0.42 | 0.42 |
+//!
+//! On real MNIST batches (81 % zeros) the sparse kernels take about 0.45×
+//! (forward) and 0.5× (weight gradient) the time of the dense ones.
+//!
+//! # Instruction sets
+//!
+//! On x86-64 the kernels use AVX2 and FMA when the CPU has them (checked at
+//! run time with `is_x86_feature_detected!`); everywhere else, and on older
+//! x86-64 CPUs, portable Rust kernels compute the same products. AVX-512 is
+//! not used: its intrinsics need Rust 1.89, above the crate's MSRV, and Zen 4
+//! executes 512-bit FMAs at the same FLOP rate as two 256-bit ones.
+//!
+//! # Threads
+//!
+//! Products large enough to amortise a hand-off (about a million
+//! multiply-adds and up, e.g. the 784→50 layer at batch 100) are split into
+//! a few blocks per thread, which the caller and persistent workers (started
+//! on first use, then waiting for work) claim one at a time. The thread count
+//! comes from the environment variable `BACKPROP_THREADS` when set (a positive
+//! integer), otherwise from [`std::thread::available_parallelism`], and can be
+//! changed at any time with [`set_threads`]. When another thread is already
+//! using the workers, a call simply runs on its own thread.
+//!
+//! Two threads pay only if a core is idle: on a machine busy with other
+//! processes they measured up to 1.5× slower than one, so set
+//! `BACKPROP_THREADS=1` there (e.g. on shared CI runners).
+//!
+//! ```
+//! # use backprop_runtime::gemm;
+//! use gemm::{matmul_bias, Sparsity};
+//! // x (2×3) · W (3×2) + b
+//! let x = [1.0_f32, 2.0, 3.0, 4.0, 5.0, 6.0];
+//! let w = [1.0_f32, 0.0, 0.0, 1.0, 1.0, 1.0];
+//! let b = [0.5_f32, -0.5];
+//! let mut y = [0.0_f32; 4];
+//! matmul_bias(2, 3, 2, &x, &w, Some(&b), &mut y, Sparsity::Dense)?;
+//! assert_eq!(y, [4.5, 4.5, 10.5, 10.5]);
+//! # Ok::<(), gemm::GemmError>(())
+//! ```
+
+mod dense;
+mod pool;
+mod portable;
+mod sparse;
+#[cfg(test)]
+mod tests;
+#[cfg(target_arch = "x86_64")]
+mod x86;
+
+use std::fmt::Debug;
+use std::ops::{Add, AddAssign, Mul};
+
+pub use pool::{set_threads, threads};
+
+/// Error for operands whose length does not match the given dimensions.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GemmError {
+    /// A slice argument does not hold `rows × cols` elements.
+    #[error("{operation}: `{argument}` must be {rows}×{cols} = {expected} elements, found {found}")]
+    Length {
+        /// The function that was called, e.g. `matmul_bias`.
+        operation: &'static str,
+        /// The parameter name, e.g. `b`.
+        argument: &'static str,
+        /// Expected number of rows.
+        rows: usize,
+        /// Expected number of columns.
+        cols: usize,
+        /// `rows * cols`.
+        expected: usize,
+        /// The slice's actual length.
+        found: usize,
+    },
+    /// `rows × cols` does not fit in `usize`.
+    #[error("{operation}: `{argument}` of {rows}×{cols} elements overflows usize")]
+    Overflow {
+        /// The function that was called.
+        operation: &'static str,
+        /// The parameter name.
+        argument: &'static str,
+        /// Requested number of rows.
+        rows: usize,
+        /// Requested number of columns.
+        cols: usize,
+    },
+}
+
+/// How [`matmul_bias`] and [`matmul_at_b`] treat zeros in `A`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sparsity {
+    /// Packed, register-blocked product: best for dense `A`.
+    Dense,
+    /// Visit only the non-zero entries of `A`: best when most of `A` is zero.
+    Sparse,
+    /// Sample `A` with [`zero_fraction`] and pick the faster of the two.
+    #[default]
+    Auto,
+}
+
+/// Element types the kernels are implemented for: `f32` and `f64`.
+///
+/// The trait is sealed; its hidden items select the kernels for the running CPU.
+pub trait GemmScalar:
+    Copy
+    + Debug
+    + Default
+    + PartialEq
+    + Send
+    + Sync
+    + Add<Output = Self>
+    + Mul<Output = Self>
+    + AddAssign
+    + 'static
+    + sealed::Sealed
+{
+}
+
+impl GemmScalar for f32 {}
+
+impl GemmScalar for f64 {}
+
+mod sealed {
+    use super::Kernels;
+
+    /// Kernel selection, hidden from the public API. The `gemm_` prefixes
+    /// keep these items from clashing with those of traits that require
+    /// `GemmScalar` (e.g. a `ZERO` of the crate's own float trait).
+    pub trait Sealed: Sized + 'static {
+        /// Additive identity.
+        const GEMM_ZERO: Self;
+        /// The fastest kernels the running CPU supports.
+        fn gemm_kernels() -> &'static Kernels<Self>;
+        /// Kernels in plain Rust, correct on every target.
+        fn gemm_portable_kernels() -> &'static Kernels<Self>;
+    }
+
+    impl Sealed for f32 {
+        const GEMM_ZERO: Self = 0.0;
+        fn gemm_kernels() -> &'static Kernels<f32> {
+            #[cfg(target_arch = "x86_64")]
+            if super::x86::has_avx2_fma() {
+                return &super::x86::F32;
+            }
+            &super::portable::F32
+        }
+        fn gemm_portable_kernels() -> &'static Kernels<f32> {
+            &super::portable::F32
+        }
+    }
+
+    impl Sealed for f64 {
+        const GEMM_ZERO: Self = 0.0;
+        fn gemm_kernels() -> &'static Kernels<f64> {
+            #[cfg(target_arch = "x86_64")]
+            if super::x86::has_avx2_fma() {
+                return &super::x86::F64;
+            }
+            &super::portable::F64
+        }
+        fn gemm_portable_kernels() -> &'static Kernels<f64> {
+            &super::portable::F64
+        }
+    }
+}
+
+/// `MR×NR` register tile: `C[0..MR, 0..NR] (+)= A · Bp` over `kc` steps.
+///
+/// `a` gives `MR` rows of `A` in place, `b` is a packed panel (`kc` groups of
+/// `NR` values), `c` the tile's top-left element with row stride `ldc`. With
+/// `accumulate` the tile is added to `C`, else it replaces it.
+///
+/// # Safety
+/// The CPU supports the kernel's instruction set, `a` is valid for `kc` steps,
+/// `b` holds `kc` groups, and `c` is valid for an `MR×NR` tile with row stride `ldc`.
+type MicroKernel<T> = unsafe fn(
+    kc: usize,
+    a: &dense::APanel<T>,
+    b: *const T,
+    c: *mut T,
+    ldc: usize,
+    accumulate: bool,
+);
+
+/// Packs a `depth×cols` block of `B` at `(p0, j0)` into `nr`-wide panels.
+type PackB<T> = fn(
+    b: dense::View<'_, T>,
+    p0: usize,
+    depth: usize,
+    j0: usize,
+    cols: usize,
+    dst: &mut [std::mem::MaybeUninit<T>],
+);
+
+/// Zero-skipping forward rows: `C = A·B (+ bias)` for the rows of `a`/`c`.
+///
+/// # Safety
+/// The CPU supports the kernel's instruction set; `a` is rows×k, `b` k×n,
+/// `c` rows×n, `bias` (if any) n.
+type SparseForward<T> =
+    unsafe fn(k: usize, n: usize, a: &[T], b: &[T], bias: Option<&[T]>, c: &mut [T]);
+
+/// Zero-skipping weight-gradient slice: `C = A[:, cols]ᵀ · D` for the `A`
+/// columns `cols.start..cols.start + c.len() / n`, where `a` is m×k, `d` m×n.
+///
+/// # Safety
+/// The CPU supports the kernel's instruction set; the slices have those shapes.
+type SparseAtB<T> =
+    unsafe fn(m: usize, k: usize, n: usize, a: &[T], d: &[T], first_col: usize, c: &mut [T]);
+
+/// One instruction set's kernels and cache blocking for one element type.
+#[doc(hidden)]
+pub struct Kernels<T> {
+    /// Register tile rows.
+    mr: usize,
+    /// Register tile columns.
+    nr: usize,
+    /// Depth of a packed block (k direction).
+    kc: usize,
+    /// Rows of `A` per pass over the packed `B` block.
+    mc: usize,
+    /// Columns of a packed `B` block.
+    nc: usize,
+    micro: MicroKernel<T>,
+    pack_b: PackB<T>,
+    sparse_forward: SparseForward<T>,
+    sparse_at_b: SparseAtB<T>,
+    /// Zero fraction of `A` from which `sparse_forward` beats the dense product.
+    sparse_forward_from: f64,
+    /// Zero fraction of `A` from which `sparse_at_b` beats the dense product.
+    sparse_at_b_from: f64,
+}
+
+/// Checks that `slice` holds a `rows × cols` matrix.
+fn check_len<T>(
+    operation: &'static str,
+    argument: &'static str,
+    slice: &[T],
+    rows: usize,
+    cols: usize,
+) -> Result<(), GemmError> {
+    let expected = rows.checked_mul(cols).ok_or(GemmError::Overflow {
+        operation,
+        argument,
+        rows,
+        cols,
+    })?;
+    if slice.len() == expected {
+        Ok(())
+    } else {
+        Err(GemmError::Length {
+            operation,
+            argument,
+            rows,
+            cols,
+            expected,
+            found: slice.len(),
+        })
+    }
+}
+
+/// Forward product `C(m×n) = A(m×k) · B(k×n) + bias` (bias broadcast over rows).
+///
+/// This is `x·W + b` of an affine layer. Without `bias` it is a plain product.
+///
+/// # Errors
+/// [`GemmError::Length`] when a slice's length is not the product of its dimensions.
+///
+/// ```
+/// # use backprop_runtime::gemm::{matmul_bias, Sparsity};
+/// let a = [1.0_f64, 0.0, 2.0]; // 1×3
+/// let b = [1.0_f64, 2.0, 3.0, 4.0, 5.0, 6.0]; // 3×2
+/// let mut c = [0.0_f64; 2];
+/// matmul_bias(1, 3, 2, &a, &b, None, &mut c, Sparsity::Sparse)?;
+/// assert_eq!(c, [11.0, 14.0]);
+/// # Ok::<(), backprop_runtime::gemm::GemmError>(())
+/// ```
+#[allow(clippy::too_many_arguments)] // BLAS-style: dimensions, operands, output, mode
+pub fn matmul_bias<T: GemmScalar>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[T],
+    b: &[T],
+    bias: Option<&[T]>,
+    c: &mut [T],
+    sparsity: Sparsity,
+) -> Result<(), GemmError> {
+    const OP: &str = "matmul_bias";
+    check_len(OP, "a", a, m, k)?;
+    check_len(OP, "b", b, k, n)?;
+    if let Some(bias) = bias {
+        check_len(OP, "bias", bias, 1, n)?;
+    }
+    check_len(OP, "c", c, m, n)?;
+    let kernels = T::gemm_kernels();
+    if use_sparse(a, sparsity, kernels.sparse_forward_from) {
+        sparse::forward(kernels, m, k, n, a, b, bias, c);
+    } else {
+        dense::forward(kernels, m, k, n, a, b, bias, c);
+    }
+    Ok(())
+}
+
+/// Weight gradient `C(k×n) = Aᵀ · D` for `A` m×k and `D` m×n.
+///
+/// This is `dW = xᵀ·dout`; pair it with [`column_sums`] for `db`.
+///
+/// # Errors
+/// [`GemmError::Length`] when a slice's length is not the product of its dimensions.
+///
+/// ```
+/// # use backprop_runtime::gemm::{matmul_at_b, Sparsity};
+/// let x = [1.0_f32, 2.0, 3.0, 4.0]; // 2×2
+/// let dout = [1.0_f32, 1.0]; // 2×1
+/// let mut dw = [0.0_f32; 2];
+/// matmul_at_b(2, 2, 1, &x, &dout, &mut dw, Sparsity::Auto)?;
+/// assert_eq!(dw, [4.0, 6.0]);
+/// # Ok::<(), backprop_runtime::gemm::GemmError>(())
+/// ```
+pub fn matmul_at_b<T: GemmScalar>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[T],
+    d: &[T],
+    c: &mut [T],
+    sparsity: Sparsity,
+) -> Result<(), GemmError> {
+    const OP: &str = "matmul_at_b";
+    check_len(OP, "a", a, m, k)?;
+    check_len(OP, "d", d, m, n)?;
+    check_len(OP, "c", c, k, n)?;
+    let kernels = T::gemm_kernels();
+    if use_sparse(a, sparsity, kernels.sparse_at_b_from) {
+        sparse::at_b(kernels, m, k, n, a, d, c);
+    } else {
+        dense::at_b(kernels, m, k, n, a, d, c);
+    }
+    Ok(())
+}
+
+/// Input gradient `C(m×k) = D(m×n) · Bᵀ` for `B` k×n (the layer's weight).
+///
+/// This is `dx = dout·Wᵀ`.
+///
+/// # Errors
+/// [`GemmError::Length`] when a slice's length is not the product of its dimensions.
+///
+/// ```
+/// # use backprop_runtime::gemm::matmul_a_bt;
+/// let dout = [1.0_f32, 2.0]; // 1×2
+/// let w = [1.0_f32, 0.0, 0.0, 1.0, 1.0, 1.0]; // 3×2
+/// let mut dx = [0.0_f32; 3];
+/// matmul_a_bt(1, 2, 3, &dout, &w, &mut dx)?;
+/// assert_eq!(dx, [1.0, 2.0, 3.0]);
+/// # Ok::<(), backprop_runtime::gemm::GemmError>(())
+/// ```
+pub fn matmul_a_bt<T: GemmScalar>(
+    m: usize,
+    n: usize,
+    k: usize,
+    d: &[T],
+    b: &[T],
+    c: &mut [T],
+) -> Result<(), GemmError> {
+    const OP: &str = "matmul_a_bt";
+    check_len(OP, "d", d, m, n)?;
+    check_len(OP, "b", b, k, n)?;
+    check_len(OP, "c", c, m, k)?;
+    dense::a_bt(T::gemm_kernels(), m, n, k, d, b, c);
+    Ok(())
+}
+
+/// Column sums of `D` (m×n) into `sums` (n): the bias gradient `db = Σ_rows dout`.
+///
+/// # Errors
+/// [`GemmError::Length`] when a slice's length is not the product of its dimensions.
+///
+/// ```
+/// # use backprop_runtime::gemm::column_sums;
+/// let mut db = [0.0_f32; 2];
+/// column_sums(2, 2, &[1.0, 2.0, 3.0, 4.0], &mut db)?;
+/// assert_eq!(db, [4.0, 6.0]);
+/// # Ok::<(), backprop_runtime::gemm::GemmError>(())
+/// ```
+pub fn column_sums<T: GemmScalar>(
+    m: usize,
+    n: usize,
+    d: &[T],
+    sums: &mut [T],
+) -> Result<(), GemmError> {
+    check_len("column_sums", "d", d, m, n)?;
+    check_len("column_sums", "sums", sums, 1, n)?;
+    sums.fill(T::GEMM_ZERO);
+    if n > 0 {
+        // Row by row keeps the inner loop contiguous, so it vectorises.
+        for row in d.chunks_exact(n) {
+            for (sum, &value) in sums.iter_mut().zip(row) {
+                *sum += value;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Elements sampled by [`zero_fraction`] in a long slice.
+const ZERO_FRACTION_SAMPLES: usize = 1024;
+
+/// Estimated fraction of exact zeros in `a` (0.0 for an empty slice).
+///
+/// Slices of up to 4096 elements are counted exactly; longer ones are sampled
+/// at 1024 evenly spaced positions (standard error at most 1.6 percentage
+/// points), which costs about a microsecond.
+///
+/// ```
+/// # use backprop_runtime::gemm::zero_fraction;
+/// assert_eq!(zero_fraction(&[0.0_f32, 1.0, 0.0, 2.0]), 0.5);
+/// ```
+pub fn zero_fraction<T: GemmScalar>(a: &[T]) -> f64 {
+    if a.is_empty() {
+        return 0.0;
+    }
+    let stride = if a.len() <= 4096 {
+        1
+    } else {
+        a.len() / ZERO_FRACTION_SAMPLES
+    };
+    let (zeros, seen) = a
+        .iter()
+        .step_by(stride)
+        .fold((0_usize, 0_usize), |(zeros, seen), &x| {
+            (zeros + usize::from(x == T::GEMM_ZERO), seen + 1)
+        });
+    zeros as f64 / seen as f64
+}
+
+fn use_sparse<T: GemmScalar>(a: &[T], sparsity: Sparsity, crossover: f64) -> bool {
+    match sparsity {
+        Sparsity::Dense => false,
+        Sparsity::Sparse => true,
+        Sparsity::Auto => zero_fraction(a) >= crossover,
+    }
+}

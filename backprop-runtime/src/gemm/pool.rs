@@ -1,0 +1,333 @@
+//! Persistent worker threads that run the parts of one product at a time.
+//!
+//! `std::thread::scope` and most pools allocate per call (a spawned thread, a
+//! boxed job). Here a job is a borrowed `&dyn Fn(usize)` published through a
+//! static slot: the caller and the workers claim its parts from an atomic
+//! counter, and the caller returns only once every part has finished. After
+//! the workers exist, a call allocates nothing.
+//!
+//! Workers spin briefly before sleeping, because a training step issues its
+//! products back to back and a futex wake-up costs tens of microseconds, a
+//! sizeable fraction of a 100 µs product.
+
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+/// Upper bound for [`set_threads`]; more threads than this never pay here.
+const MAX_THREADS: usize = 64;
+
+/// How long an idle worker polls for the next job before it sleeps.
+const WORKER_SPIN: Duration = Duration::from_micros(100);
+
+/// How long the caller polls for the workers' parts before it sleeps.
+const CALLER_SPIN: Duration = Duration::from_micros(50);
+
+/// Configured thread count; 0 until read from the environment.
+static THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// Sets how many threads (the caller included) a large product may use.
+///
+/// `n` is clamped to `1..=64`; the clamped value is returned. `1` keeps every
+/// product on the calling thread. This overrides `BACKPROP_THREADS`.
+///
+/// ```
+/// # use backprop_runtime::gemm::{set_threads, threads};
+/// assert_eq!(set_threads(0), 1);
+/// assert_eq!(threads(), 1);
+/// ```
+pub fn set_threads(n: usize) -> usize {
+    let n = n.clamp(1, MAX_THREADS);
+    THREADS.store(n, Ordering::Relaxed);
+    n
+}
+
+/// The number of threads (the caller included) a large product may use.
+///
+/// Until [`set_threads`] is called this is `BACKPROP_THREADS` if that holds a
+/// positive integer, else [`std::thread::available_parallelism`]. An invalid
+/// `BACKPROP_THREADS` is reported once on standard error and ignored.
+pub fn threads() -> usize {
+    match THREADS.load(Ordering::Relaxed) {
+        0 => {
+            let from_env = threads_from_env();
+            // A concurrent set_threads wins over the environment.
+            let _ = THREADS.compare_exchange(0, from_env, Ordering::Relaxed, Ordering::Relaxed);
+            THREADS.load(Ordering::Relaxed)
+        }
+        n => n,
+    }
+}
+
+fn threads_from_env() -> usize {
+    let default = || std::thread::available_parallelism().map_or(1, |n| n.get());
+    match std::env::var("BACKPROP_THREADS") {
+        Err(std::env::VarError::NotPresent) => default(),
+        Ok(value) => match value.trim().parse::<usize>() {
+            Ok(n) if n >= 1 => n.min(MAX_THREADS),
+            _ => {
+                eprintln!(
+                    "backprop: BACKPROP_THREADS must be a positive integer, found {value:?}; \
+                     using {}",
+                    default()
+                );
+                default()
+            }
+        },
+        Err(std::env::VarError::NotUnicode(value)) => {
+            eprintln!(
+                "backprop: BACKPROP_THREADS must be a positive integer, found {value:?}; \
+                 using {}",
+                default()
+            );
+            default()
+        }
+    }
+}
+
+type Task<'a> = dyn Fn(usize) + Sync + 'a;
+
+/// A published job. The `'static` is a lie told to store the borrow: the
+/// caller of [`run`] keeps the closure alive until every part has finished,
+/// and a worker touches it only after claiming a part.
+#[derive(Clone, Copy)]
+struct Job {
+    task: *const Task<'static>,
+    parts: usize,
+    /// Workers `1..=helpers` take part; others (after a lowered thread count) idle.
+    helpers: usize,
+}
+
+// SAFETY: the pointee is `Sync` and outlives every use (see `Job`).
+unsafe impl Send for Job {}
+
+struct Slot {
+    job: Option<Job>,
+    epoch: u64,
+}
+
+/// Bits of [`Pool::claims`] that count claimed parts; the rest tag the epoch.
+const PART_BITS: u32 = 16;
+
+struct Pool {
+    /// Held by the thread whose job is running: one job at a time.
+    busy: Mutex<()>,
+    /// Workers started so far; only changed while `busy` is held.
+    workers: AtomicUsize,
+    /// Workers that have finished starting up and wait for jobs.
+    ready: AtomicUsize,
+    slot: Mutex<Slot>,
+    /// Mirror of `slot.epoch` that idle workers poll without locking.
+    epoch: AtomicU64,
+    /// `epoch << PART_BITS | next unclaimed part`. Parts are claimed, not
+    /// assigned: if a worker is slow to wake (the machine is busy), the
+    /// caller runs its part instead of waiting. The epoch tag stops a worker
+    /// that wakes after its job ended from claiming a part of the next one.
+    claims: AtomicU64,
+    /// Parts of the current job that have finished.
+    finished: AtomicUsize,
+    wake_lock: Mutex<()>,
+    wake: Condvar,
+    done_lock: Mutex<()>,
+    done: Condvar,
+    worker_panicked: AtomicBool,
+}
+
+static POOL: Pool = Pool {
+    busy: Mutex::new(()),
+    workers: AtomicUsize::new(0),
+    ready: AtomicUsize::new(0),
+    slot: Mutex::new(Slot {
+        job: None,
+        epoch: 0,
+    }),
+    epoch: AtomicU64::new(0),
+    claims: AtomicU64::new(0),
+    finished: AtomicUsize::new(0),
+    wake_lock: Mutex::new(()),
+    wake: Condvar::new(),
+    done_lock: Mutex::new(()),
+    done: Condvar::new(),
+    worker_panicked: AtomicBool::new(false),
+};
+
+/// Locks ignoring poison: the guarded data stays consistent across a panic.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Runs `task(0)`, …, `task(parts - 1)` on the calling thread and up to
+/// `threads - 1` workers, each claiming parts until none are left.
+///
+/// Everything runs on the calling thread when `parts` or `threads` is 1,
+/// when another job is in flight (nested or concurrent calls), when no
+/// worker can start, or when `parts` does not fit the claim counter
+/// (65536 or more; callers use a few per thread).
+pub(super) fn run(parts: usize, threads: usize, task: &Task<'_>) {
+    let helpers = if parts < 1 << PART_BITS {
+        threads.min(parts).saturating_sub(1)
+    } else {
+        0
+    };
+    if helpers == 0 {
+        return (0..parts).for_each(task);
+    }
+    let (guard, helpers) = match POOL.busy.try_lock() {
+        Ok(guard) => match start_workers(helpers) {
+            0 => return (0..parts).for_each(task),
+            started => (guard, started),
+        },
+        _ => return (0..parts).for_each(task),
+    };
+    POOL.finished.store(0, Ordering::Relaxed);
+    let epoch = {
+        let mut slot = lock(&POOL.slot);
+        slot.epoch += 1;
+        // SAFETY (of the lifetime erasure): see `Job`; we wait below until
+        // every part has finished, even if one of ours panics.
+        let task: *const Task<'static> =
+            unsafe { std::mem::transmute::<&Task<'_>, &'static Task<'static>>(task) };
+        slot.job = Some(Job {
+            task,
+            parts,
+            helpers,
+        });
+        POOL.claims
+            .store(slot.epoch << PART_BITS, Ordering::Release);
+        POOL.epoch.store(slot.epoch, Ordering::Release);
+        slot.epoch
+    };
+    drop(lock(&POOL.wake_lock));
+    POOL.wake.notify_all();
+
+    let mut own = Ok(());
+    while let Some(part) = claim(epoch, parts) {
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| task(part))) {
+            own = Err(payload);
+        }
+        POOL.finished.fetch_add(1, Ordering::AcqRel);
+    }
+    wait_until_finished(parts);
+    drop(guard);
+    if let Err(payload) = own {
+        resume_unwind(payload);
+    }
+    if POOL.worker_panicked.swap(false, Ordering::Relaxed) {
+        panic!("a gemm worker thread panicked");
+    }
+}
+
+/// Claims the next part of job `epoch`, or `None` when all are taken or the
+/// job is over.
+fn claim(epoch: u64, parts: usize) -> Option<usize> {
+    let mut current = POOL.claims.load(Ordering::Acquire);
+    loop {
+        let next = (current & ((1 << PART_BITS) - 1)) as usize;
+        if current >> PART_BITS != epoch || next >= parts {
+            return None;
+        }
+        match POOL.claims.compare_exchange_weak(
+            current,
+            current + 1,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => return Some(next),
+            Err(actual) => current = actual,
+        }
+    }
+}
+
+/// Ensures `wanted` workers exist; returns how many do (fewer if spawning fails).
+///
+/// New workers are waited for until they have started: a starting thread
+/// allocates (thread-locals, output capture), and that must happen now, on
+/// the first call, not during a later one.
+fn start_workers(wanted: usize) -> usize {
+    let mut started = POOL.workers.load(Ordering::Relaxed);
+    while started < wanted {
+        let id = started + 1;
+        let spawned = std::thread::Builder::new()
+            .name(format!("backprop-gemm-{id}"))
+            .spawn(move || worker(id));
+        if spawned.is_err() {
+            break;
+        }
+        started += 1;
+        POOL.workers.store(started, Ordering::Relaxed);
+    }
+    while POOL.ready.load(Ordering::Acquire) < started {
+        std::thread::yield_now();
+    }
+    started.min(wanted)
+}
+
+/// Waits for parts still running on workers.
+fn wait_until_finished(parts: usize) {
+    let start = Instant::now();
+    while POOL.finished.load(Ordering::Acquire) != parts {
+        if start.elapsed() > CALLER_SPIN {
+            let mut guard = lock(&POOL.done_lock);
+            while POOL.finished.load(Ordering::Acquire) != parts {
+                guard = POOL
+                    .done
+                    .wait(guard)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+            return;
+        }
+        std::hint::spin_loop();
+    }
+}
+
+/// Worker `id` (from 1) runs whatever parts it can claim of each job that
+/// wants at least `id` helpers.
+fn worker(id: usize) {
+    POOL.ready.fetch_add(1, Ordering::Release);
+    let mut seen = 0_u64;
+    loop {
+        wait_for_job(seen);
+        let (job, epoch) = {
+            let slot = lock(&POOL.slot);
+            (slot.job, slot.epoch)
+        };
+        seen = epoch;
+        let Some(job) = job.filter(|job| id <= job.helpers) else {
+            continue;
+        };
+        while let Some(part) = claim(epoch, job.parts) {
+            // SAFETY: the job is live while it has unfinished parts, and
+            // ours counts until the `fetch_add` below.
+            let task = unsafe { &*job.task };
+            if catch_unwind(AssertUnwindSafe(|| task(part))).is_err() {
+                POOL.worker_panicked.store(true, Ordering::Relaxed);
+            }
+            if POOL.finished.fetch_add(1, Ordering::AcqRel) + 1 == job.parts {
+                drop(lock(&POOL.done_lock));
+                POOL.done.notify_one();
+            }
+        }
+    }
+}
+
+/// Returns once the published epoch differs from `seen`.
+fn wait_for_job(seen: u64) {
+    let start = Instant::now();
+    let mut spins = 0_u32;
+    while POOL.epoch.load(Ordering::Acquire) == seen {
+        spins = spins.wrapping_add(1);
+        // Reading the clock every iteration would dominate the poll.
+        if spins.is_multiple_of(64) && start.elapsed() > WORKER_SPIN {
+            let mut guard = lock(&POOL.wake_lock);
+            while POOL.epoch.load(Ordering::Acquire) == seen {
+                guard = POOL
+                    .wake
+                    .wait(guard)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+            return;
+        }
+        std::hint::spin_loop();
+    }
+}

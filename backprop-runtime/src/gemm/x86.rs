@@ -1,0 +1,347 @@
+//! AVX2 + FMA kernels for x86-64, selected at run time.
+//!
+//! Zen 4 (and every AVX2 core since Haswell) retires two 256-bit FMAs per
+//! cycle with a 4-cycle latency, so a kernel needs at least 8 independent
+//! accumulators to keep both pipes busy, and there are 16 ymm registers.
+
+use std::arch::x86_64::*;
+use std::mem::MaybeUninit;
+
+use super::Kernels;
+use super::dense::{APanel, pack_b};
+
+/// True when this CPU runs the kernels of this file.
+pub(super) fn has_avx2_fma() -> bool {
+    is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
+}
+
+/// 6×16 tile: 12 accumulators, 2 `B` vectors and 1 broadcast fill 15 of the 16
+/// registers, and each `B` load feeds 6 FMAs. `kc`=256 keeps a 16 KiB `B`
+/// panel in the 32 KiB L1 (see `dense` for `mc`). The sparse crossovers are
+/// measured at 100×784×50 with randomly placed zeros (see the module docs).
+pub(super) static F32: Kernels<f32> = Kernels {
+    mr: 6,
+    nr: 16,
+    kc: 256,
+    mc: 48,
+    nc: 128,
+    micro: micro_f32,
+    pack_b: pack_b::<f32, 16>,
+    sparse_forward: sparse_forward_f32,
+    sparse_at_b: sparse_at_b_f32,
+    sparse_forward_from: 0.55,
+    sparse_at_b_from: 0.60,
+};
+
+/// 6×8 tile, the f64 twin of the f32 one (4 lanes per register), with the
+/// same 16 KiB `B` panel. `kc`=256 beat 128 by 20 % at 10000×784×50 (longer
+/// runs along each row of `A` for the prefetcher); `nc`=64 keeps the `B`
+/// block within its 128 KiB buffer.
+pub(super) static F64: Kernels<f64> = Kernels {
+    mr: 6,
+    nr: 8,
+    kc: 256,
+    mc: 48,
+    nc: 64,
+    micro: micro_f64,
+    pack_b: pack_b::<f64, 8>,
+    sparse_forward: sparse_forward_f64,
+    sparse_at_b: sparse_at_b_f64,
+    sparse_forward_from: 0.52,
+    sparse_at_b_from: 0.60,
+};
+
+/// See [`super::MicroKernel`].
+///
+/// # Safety
+/// AVX2 and FMA are available; the contract of [`super::MicroKernel`] holds for 6×16.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn micro_f32(
+    kc: usize,
+    a: &APanel<f32>,
+    b: *const f32,
+    c: *mut f32,
+    ldc: usize,
+    accumulate: bool,
+) {
+    let mut acc = [[_mm256_setzero_ps(); 2]; 6];
+    let offsets = a.row_offsets;
+    let mut a_step = a.ptr;
+    for p in 0..kc {
+        // SAFETY: step p < kc of A rows valid for kc steps and a B panel of kc·16.
+        unsafe {
+            let b_lo = _mm256_loadu_ps(b.add(16 * p));
+            let b_hi = _mm256_loadu_ps(b.add(16 * p + 8));
+            for (acc_row, &offset) in acc.iter_mut().zip(&offsets) {
+                let a_value = _mm256_broadcast_ss(&*a_step.add(offset));
+                acc_row[0] = _mm256_fmadd_ps(a_value, b_lo, acc_row[0]);
+                acc_row[1] = _mm256_fmadd_ps(a_value, b_hi, acc_row[1]);
+            }
+            a_step = a_step.wrapping_add(a.step);
+        }
+    }
+    for (r, acc_row) in acc.iter().enumerate() {
+        // SAFETY: row r < 6 of a 6×16 tile with row stride ldc.
+        unsafe {
+            let row = c.add(r * ldc);
+            let (mut lo, mut hi) = (acc_row[0], acc_row[1]);
+            if accumulate {
+                lo = _mm256_add_ps(lo, _mm256_loadu_ps(row));
+                hi = _mm256_add_ps(hi, _mm256_loadu_ps(row.add(8)));
+            }
+            _mm256_storeu_ps(row, lo);
+            _mm256_storeu_ps(row.add(8), hi);
+        }
+    }
+}
+
+/// See [`super::MicroKernel`].
+///
+/// # Safety
+/// AVX2 and FMA are available; the contract of [`super::MicroKernel`] holds for 6×8.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn micro_f64(
+    kc: usize,
+    a: &APanel<f64>,
+    b: *const f64,
+    c: *mut f64,
+    ldc: usize,
+    accumulate: bool,
+) {
+    let mut acc = [[_mm256_setzero_pd(); 2]; 6];
+    let offsets = a.row_offsets;
+    let mut a_step = a.ptr;
+    for p in 0..kc {
+        // SAFETY: step p < kc of A rows valid for kc steps and a B panel of kc·8.
+        unsafe {
+            let b_lo = _mm256_loadu_pd(b.add(8 * p));
+            let b_hi = _mm256_loadu_pd(b.add(8 * p + 4));
+            for (acc_row, &offset) in acc.iter_mut().zip(&offsets) {
+                let a_value = _mm256_broadcast_sd(&*a_step.add(offset));
+                acc_row[0] = _mm256_fmadd_pd(a_value, b_lo, acc_row[0]);
+                acc_row[1] = _mm256_fmadd_pd(a_value, b_hi, acc_row[1]);
+            }
+            a_step = a_step.wrapping_add(a.step);
+        }
+    }
+    for (r, acc_row) in acc.iter().enumerate() {
+        // SAFETY: row r < 6 of a 6×8 tile with row stride ldc.
+        unsafe {
+            let row = c.add(r * ldc);
+            let (mut lo, mut hi) = (acc_row[0], acc_row[1]);
+            if accumulate {
+                lo = _mm256_add_pd(lo, _mm256_loadu_pd(row));
+                hi = _mm256_add_pd(hi, _mm256_loadu_pd(row.add(4)));
+            }
+            _mm256_storeu_pd(row, lo);
+            _mm256_storeu_pd(row.add(4), hi);
+        }
+    }
+}
+
+/// Non-zeros of `A` are gathered at most this many at a time.
+const SEGMENT: usize = 1024;
+
+/// The forward kernel visits rows of `B` in an order only the data knows, so
+/// it works on blocks of rows of `B` of about the size of the 32 KiB L1
+/// rather than fetch four cache lines of a 50-wide f32 row from L2 per
+/// non-zero. (Measured on Zen 4: 16 KiB blocks were slower, from the
+/// per-block overhead; 32 and 64 KiB were equal.)
+const L1_BLOCK_BYTES: usize = 32 * 1024;
+
+/// Values of the weight-gradient kernels' scratch block of rows of `C`:
+/// 32 KiB in f32 (the size of L1), 64 KiB in f64.
+const SCRATCH_LEN: usize = 8 * 1024;
+
+/// Columns of `C` the weight-gradient kernels handle at a time, so that a
+/// scratch block holds at least 16 rows.
+const WINDOW: usize = SCRATCH_LEN / 16;
+
+/// A 64-byte aligned, uninitialised stack block of [`SCRATCH_LEN`] values.
+#[repr(C, align(64))]
+struct Scratch<T>([MaybeUninit<T>; SCRATCH_LEN]);
+
+impl<T: Copy + Default> Scratch<T> {
+    fn new() -> Self {
+        Self([MaybeUninit::uninit(); SCRATCH_LEN])
+    }
+
+    /// The first `len` values, set to zero.
+    fn zeroed(&mut self, len: usize) -> &mut [T] {
+        let slots = &mut self.0[..len];
+        for slot in slots.iter_mut() {
+            slot.write(T::default());
+        }
+        // SAFETY: every slot of `slots` was just written.
+        unsafe { std::slice::from_raw_parts_mut(slots.as_mut_ptr().cast(), len) }
+    }
+}
+
+/// Rows of `C` that the forward kernel keeps in the 1 MiB L2 while blocks of
+/// `B` pass over them (matters from about a thousand rows, e.g. inference).
+const L2_BLOCK_BYTES: usize = 256 * 1024;
+
+/// Positions of the non-zeros of one segment.
+type Indices = [u32; SEGMENT];
+
+/// Writes the positions `i` of `values[i] != 0` (NaN counts as non-zero) to
+/// the front of `indices` and returns their count.
+///
+/// Branch-free: each block of 8 is compared at once and its non-zero
+/// positions are packed to the front with a table-driven permutation. A
+/// branch per element (or per set bit) would mispredict on MNIST's irregular
+/// zeros, costing more than the multiply-adds it saves.
+///
+/// # Safety
+/// AVX2 is available; `values.len() <= SEGMENT`.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn compact_nonzeros_f32(values: &[f32], indices: &mut Indices) -> usize {
+    let mut count = 0;
+    let mut blocks = values.chunks_exact(8);
+    for (block_index, block) in blocks.by_ref().enumerate() {
+        // SAFETY: `block` holds 8 values; count <= 8 * block_index, so the
+        // 8 positions stored fit in the first values.len() <= SEGMENT slots.
+        unsafe {
+            let v = _mm256_loadu_ps(block.as_ptr());
+            let nonzero = _mm256_cmp_ps::<_CMP_NEQ_UQ>(v, _mm256_setzero_ps());
+            let mask = _mm256_movemask_ps(nonzero) as usize;
+            let packed = _mm256_srlv_epi32(
+                _mm256_set1_epi32(LEFT_PACK_8[mask] as i32),
+                _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28),
+            );
+            let positions = _mm256_add_epi32(
+                _mm256_and_si256(packed, _mm256_set1_epi32(0xF)),
+                _mm256_set1_epi32((block_index * 8) as i32),
+            );
+            _mm256_storeu_si256(indices.as_mut_ptr().add(count).cast(), positions);
+            // A table, not count_ones: without the popcnt feature that is a
+            // multiply chain, and `count` is the loop's critical path.
+            count += usize::from(SET_BITS_8[mask]);
+        }
+    }
+    let done = values.len() - blocks.remainder().len();
+    for (offset, &value) in blocks.remainder().iter().enumerate() {
+        indices[count] = (done + offset) as u32;
+        count += usize::from(value != 0.0);
+    }
+    count
+}
+
+/// The f64 twin of [`compact_nonzeros_f32`], four values per block.
+///
+/// # Safety
+/// AVX2 is available; `values.len() <= SEGMENT`.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn compact_nonzeros_f64(values: &[f64], indices: &mut Indices) -> usize {
+    let mut count = 0;
+    let mut blocks = values.chunks_exact(4);
+    for (block_index, block) in blocks.by_ref().enumerate() {
+        // SAFETY: `block` holds 4 values; count <= 4 * block_index, so the
+        // 4 positions stored fit in the first values.len() <= SEGMENT slots.
+        unsafe {
+            let v = _mm256_loadu_pd(block.as_ptr());
+            let nonzero = _mm256_cmp_pd::<_CMP_NEQ_UQ>(v, _mm256_setzero_pd());
+            let mask = _mm256_movemask_pd(nonzero) as usize;
+            let packed = _mm_srlv_epi32(
+                _mm_set1_epi32(LEFT_PACK_8[mask] as i32),
+                _mm_setr_epi32(0, 4, 8, 12),
+            );
+            let positions = _mm_add_epi32(
+                _mm_and_si128(packed, _mm_set1_epi32(0xF)),
+                _mm_set1_epi32((block_index * 4) as i32),
+            );
+            _mm_storeu_si128(indices.as_mut_ptr().add(count).cast(), positions);
+            count += usize::from(SET_BITS_8[mask]);
+        }
+    }
+    let done = values.len() - blocks.remainder().len();
+    for (offset, &value) in blocks.remainder().iter().enumerate() {
+        indices[count] = (done + offset) as u32;
+        count += usize::from(value != 0.0);
+    }
+    count
+}
+
+/// For each 8-bit mask, the positions of its set bits, lowest first, one per
+/// nibble (the 4-bit masks of f64 use the first 16 entries).
+static LEFT_PACK_8: [u32; 256] = left_pack_table();
+
+/// Number of set bits of each 8-bit mask.
+static SET_BITS_8: [u8; 256] = set_bits_table();
+
+const fn set_bits_table() -> [u8; 256] {
+    let mut table = [0; 256];
+    let mut mask = 0;
+    while mask < 256 {
+        table[mask] = (mask as u32).count_ones() as u8;
+        mask += 1;
+    }
+    table
+}
+
+const fn left_pack_table() -> [u32; 256] {
+    let mut table = [0; 256];
+    let mut mask = 0;
+    while mask < 256 {
+        let (mut bit, mut slot, mut entry) = (0, 0, 0_u32);
+        while bit < 8 {
+            if mask & (1 << bit) != 0 {
+                entry |= (bit as u32) << (4 * slot);
+                slot += 1;
+            }
+            bit += 1;
+        }
+        table[mask] = entry;
+        mask += 1;
+    }
+    table
+}
+
+/// Lane mask selecting the first `count` (1..=8) f32 lanes.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn first_lanes_f32(count: usize) -> __m256i {
+    _mm256_cmpgt_epi32(
+        _mm256_set1_epi32(count as i32),
+        _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+    )
+}
+
+/// Lane mask selecting the first `count` (1..=4) f64 lanes.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn first_lanes_f64(count: usize) -> __m256i {
+    _mm256_cmpgt_epi64(
+        _mm256_set1_epi64x(count as i64),
+        _mm256_setr_epi64x(0, 1, 2, 3),
+    )
+}
+
+/// Registers per column chunk of the sparse kernels: the chunk's sums (or,
+/// for the weight gradient, its row of `D`) stay in registers, next to a
+/// broadcast, a load and the tail mask. Seven f32 vectors cover a 50-wide
+/// layer in one chunk.
+const CHUNK_VECTORS: usize = 7;
+
+/// Calls `$kernel::<NV>(...)` with the number of vectors (1..=7) as a const
+/// generic, so that the chunk's accumulator arrays have a fixed size and live
+/// in registers.
+macro_rules! with_vectors {
+    ($vectors:expr, $kernel:ident::<NV>($($arg:expr),* $(,)?)) => {
+        match $vectors {
+            1 => $kernel::<1>($($arg),*),
+            2 => $kernel::<2>($($arg),*),
+            3 => $kernel::<3>($($arg),*),
+            4 => $kernel::<4>($($arg),*),
+            5 => $kernel::<5>($($arg),*),
+            6 => $kernel::<6>($($arg),*),
+            _ => $kernel::<7>($($arg),*),
+        }
+    };
+}
+
+mod sparse_f32;
+mod sparse_f64;
+
+use sparse_f32::{sparse_at_b_f32, sparse_forward_f32};
+use sparse_f64::{sparse_at_b_f64, sparse_forward_f64};
