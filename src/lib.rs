@@ -1,4 +1,5 @@
 #![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
 
 pub use backprop_macros::network;
 pub use backprop_runtime::*;

@@ -4,6 +4,8 @@
 //! infers every width and reports every mistake at the token that makes it, and
 //! [`expand`] writes the struct and its straight-line methods.
 
+#![warn(missing_docs)]
+
 mod ast;
 mod check;
 mod expand;

@@ -4,6 +4,8 @@
 //! Most users depend on the `backprop` crate, which re-exports all of this together
 //! with the macro.
 
+#![warn(missing_docs)]
+
 pub mod autograd;
 mod batch;
 mod buffer;
