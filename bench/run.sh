@@ -41,6 +41,9 @@ for package in numpy torch; do
     fi
 done
 
+# No __pycache__ inside the repository.
+export PYTHONDONTWRITEBYTECODE=1
+
 # compare.py removes OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE for the Python runs only; the
 # backprop run keeps the environment it was given.
 exec "$venv/bin/python" "$bench_dir/compare.py" --repo "$repo_root" "$@"
