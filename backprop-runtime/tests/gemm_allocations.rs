@@ -89,7 +89,8 @@ struct Operands<T> {
     dx: Vec<T>,
 }
 
-const M: usize = 100;
+// Rows enough for the products to be split between two threads.
+const M: usize = 400;
 const K: usize = 784;
 const N: usize = 50;
 

@@ -196,6 +196,17 @@ impl Dataset {
         }
         let table = normalisation_table::<T>();
         let features = self.features();
+        // Rows drawn at random from a large set are mostly not in cache. Touching one
+        // byte of every cache line of every row first issues those loads together, so
+        // their latencies overlap instead of stalling the conversion row by row.
+        let mut touched = 0u8;
+        for &index in indices {
+            let start = index * features;
+            for &pixel in self.pixels[start..start + features].iter().step_by(64) {
+                touched ^= pixel;
+            }
+        }
+        std::hint::black_box(touched);
         for ((&index, row), label) in indices.iter().zip(x.chunks_exact_mut(features)).zip(labels) {
             let start = index * features;
             normalise_row(&table, &self.pixels[start..start + features], row);
@@ -356,7 +367,25 @@ fn normalisation_table<T: Float>() -> [T; 256] {
 }
 
 fn normalise_row<T: Float>(table: &[T; 256], pixels: &[u8], row: &mut [T]) {
-    for (value, &pixel) in row.iter_mut().zip(pixels) {
+    // Images are mostly runs of zero pixels (81 % of MNIST): eight zero pixels are one
+    // comparison and a fill, instead of eight table lookups.
+    let mut pixel_chunks = pixels.chunks_exact(8);
+    let mut value_chunks = row.chunks_exact_mut(8);
+    for (values, eight) in (&mut value_chunks).zip(&mut pixel_chunks) {
+        let eight: [u8; 8] = eight.try_into().expect("chunks of eight");
+        if u64::from_ne_bytes(eight) == 0 {
+            values.fill(T::zero());
+        } else {
+            for (value, &pixel) in values.iter_mut().zip(&eight) {
+                *value = table[usize::from(pixel)];
+            }
+        }
+    }
+    let rest = value_chunks
+        .into_remainder()
+        .iter_mut()
+        .zip(pixel_chunks.remainder());
+    for (value, &pixel) in rest {
         *value = table[usize::from(pixel)];
     }
 }

@@ -45,7 +45,7 @@
 //!
 //! # Threads
 //!
-//! Products large enough to amortise a hand-off (about a million
+//! Products large enough to amortise a hand-off (about four million
 //! multiply-adds and up, e.g. the 784→50 layer at batch 100) are split into
 //! a few blocks per thread, which the caller and persistent workers (started
 //! on first use, then waiting for work) claim one at a time. The thread count

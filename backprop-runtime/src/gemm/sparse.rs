@@ -6,8 +6,8 @@
 use super::{GemmScalar, Kernels, pool};
 
 /// Below this many potential multiply-adds (before skipping) per thread,
-/// a hand-off costs more than it saves.
-const MIN_FMAS_PER_THREAD: usize = 1 << 20;
+/// a hand-off costs more than it saves (see the same constant in `dense.rs`).
+const MIN_FMAS_PER_THREAD: usize = 1 << 22;
 
 /// Shares the output between threads, which write disjoint row ranges of it.
 #[derive(Clone, Copy)]

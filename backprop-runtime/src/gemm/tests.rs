@@ -232,7 +232,7 @@ fn public_functions_match_naive_with_two_threads() {
     // serially and must give the same result.
     set_threads(2);
     let mut rng = Lcg(0x2);
-    for (m, k, n) in [(96, 200, 100), (1100, 30, 40)] {
+    for (m, k, n) in [(192, 400, 120), (4400, 60, 40)] {
         let a = rng.matrix::<f64>(m * k, 0.81);
         let b = rng.matrix::<f64>(k * n, 0.0);
         let d = rng.matrix::<f64>(m * n, 0.0);
