@@ -46,7 +46,8 @@
 //! # Threads
 //!
 //! Products large enough to amortise a hand-off (about four million
-//! multiply-adds and up, e.g. the 784→50 layer at batch 100) are split into
+//! multiply-adds per thread, e.g. 1,024 rows through the 784→50 layer; the
+//! book's batch-100 products measured faster whole, on one thread) are split into
 //! a few blocks per thread, which the caller and persistent workers (started
 //! on first use, then waiting for work) claim one at a time. The thread count
 //! comes from the environment variable `BACKPROP_THREADS` when set (a positive
