@@ -51,93 +51,75 @@ pub(super) static F64: Kernels<f64> = Kernels {
     sparse_at_b_from: 0.60,
 };
 
-/// See [`super::MicroKernel`].
-///
-/// # Safety
-/// AVX2 and FMA are available; the contract of [`super::MicroKernel`] holds for 6×16.
-#[target_feature(enable = "avx2,fma")]
-unsafe fn micro_f32(
-    kc: usize,
-    a: &APanel<f32>,
-    b: *const f32,
-    c: *mut f32,
-    ldc: usize,
-    accumulate: bool,
-) {
-    let mut acc = [[_mm256_setzero_ps(); 2]; 6];
-    let offsets = a.row_offsets;
-    let mut a_step = a.ptr;
-    for p in 0..kc {
-        // SAFETY: step p < kc of A rows valid for kc steps and a B panel of kc·16.
-        unsafe {
-            let b_lo = _mm256_loadu_ps(b.add(16 * p));
-            let b_hi = _mm256_loadu_ps(b.add(16 * p + 8));
-            for (acc_row, &offset) in acc.iter_mut().zip(&offsets) {
-                let a_value = _mm256_broadcast_ss(&*a_step.add(offset));
-                acc_row[0] = _mm256_fmadd_ps(a_value, b_lo, acc_row[0]);
-                acc_row[1] = _mm256_fmadd_ps(a_value, b_hi, acc_row[1]);
+/// Writes the 6×(2·lanes) register-tile kernel for one element type: the f32 and f64
+/// kernels differ only in their vector intrinsics.
+macro_rules! micro_kernel {
+    ($name:ident, $t:ty, $lanes:literal, $tile:literal, $setzero:ident, $loadu:ident,
+     $broadcast:ident, $fmadd:ident, $add:ident, $storeu:ident) => {
+        /// See [`super::MicroKernel`].
+        ///
+        /// # Safety
+        #[doc = concat!("AVX2 and FMA are available; the contract of [`super::MicroKernel`] holds for ", $tile, ".")]
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn $name(kc: usize, a: &APanel<$t>, b: *const $t, c: *mut $t, ldc: usize, accumulate: bool) {
+            const WIDTH: usize = 2 * $lanes;
+            let mut acc = [[$setzero(); 2]; 6];
+            let offsets = a.row_offsets;
+            let mut a_step = a.ptr;
+            for p in 0..kc {
+                // SAFETY: step p < kc of A rows valid for kc steps and a B panel of kc·WIDTH.
+                unsafe {
+                    let b_lo = $loadu(b.add(WIDTH * p));
+                    let b_hi = $loadu(b.add(WIDTH * p + $lanes));
+                    for (acc_row, &offset) in acc.iter_mut().zip(&offsets) {
+                        let a_value = $broadcast(&*a_step.add(offset));
+                        acc_row[0] = $fmadd(a_value, b_lo, acc_row[0]);
+                        acc_row[1] = $fmadd(a_value, b_hi, acc_row[1]);
+                    }
+                    a_step = a_step.wrapping_add(a.step);
+                }
             }
-            a_step = a_step.wrapping_add(a.step);
-        }
-    }
-    for (r, acc_row) in acc.iter().enumerate() {
-        // SAFETY: row r < 6 of a 6×16 tile with row stride ldc.
-        unsafe {
-            let row = c.add(r * ldc);
-            let (mut lo, mut hi) = (acc_row[0], acc_row[1]);
-            if accumulate {
-                lo = _mm256_add_ps(lo, _mm256_loadu_ps(row));
-                hi = _mm256_add_ps(hi, _mm256_loadu_ps(row.add(8)));
+            for (r, acc_row) in acc.iter().enumerate() {
+                // SAFETY: row r < 6 of a 6×WIDTH tile with row stride ldc.
+                unsafe {
+                    let row = c.add(r * ldc);
+                    let (mut lo, mut hi) = (acc_row[0], acc_row[1]);
+                    if accumulate {
+                        lo = $add(lo, $loadu(row));
+                        hi = $add(hi, $loadu(row.add($lanes)));
+                    }
+                    $storeu(row, lo);
+                    $storeu(row.add($lanes), hi);
+                }
             }
-            _mm256_storeu_ps(row, lo);
-            _mm256_storeu_ps(row.add(8), hi);
         }
-    }
+    };
 }
 
-/// See [`super::MicroKernel`].
-///
-/// # Safety
-/// AVX2 and FMA are available; the contract of [`super::MicroKernel`] holds for 6×8.
-#[target_feature(enable = "avx2,fma")]
-unsafe fn micro_f64(
-    kc: usize,
-    a: &APanel<f64>,
-    b: *const f64,
-    c: *mut f64,
-    ldc: usize,
-    accumulate: bool,
-) {
-    let mut acc = [[_mm256_setzero_pd(); 2]; 6];
-    let offsets = a.row_offsets;
-    let mut a_step = a.ptr;
-    for p in 0..kc {
-        // SAFETY: step p < kc of A rows valid for kc steps and a B panel of kc·8.
-        unsafe {
-            let b_lo = _mm256_loadu_pd(b.add(8 * p));
-            let b_hi = _mm256_loadu_pd(b.add(8 * p + 4));
-            for (acc_row, &offset) in acc.iter_mut().zip(&offsets) {
-                let a_value = _mm256_broadcast_sd(&*a_step.add(offset));
-                acc_row[0] = _mm256_fmadd_pd(a_value, b_lo, acc_row[0]);
-                acc_row[1] = _mm256_fmadd_pd(a_value, b_hi, acc_row[1]);
-            }
-            a_step = a_step.wrapping_add(a.step);
-        }
-    }
-    for (r, acc_row) in acc.iter().enumerate() {
-        // SAFETY: row r < 6 of a 6×8 tile with row stride ldc.
-        unsafe {
-            let row = c.add(r * ldc);
-            let (mut lo, mut hi) = (acc_row[0], acc_row[1]);
-            if accumulate {
-                lo = _mm256_add_pd(lo, _mm256_loadu_pd(row));
-                hi = _mm256_add_pd(hi, _mm256_loadu_pd(row.add(4)));
-            }
-            _mm256_storeu_pd(row, lo);
-            _mm256_storeu_pd(row.add(4), hi);
-        }
-    }
-}
+micro_kernel!(
+    micro_f32,
+    f32,
+    8,
+    "6×16",
+    _mm256_setzero_ps,
+    _mm256_loadu_ps,
+    _mm256_broadcast_ss,
+    _mm256_fmadd_ps,
+    _mm256_add_ps,
+    _mm256_storeu_ps
+);
+micro_kernel!(
+    micro_f64,
+    f64,
+    4,
+    "6×8",
+    _mm256_setzero_pd,
+    _mm256_loadu_pd,
+    _mm256_broadcast_sd,
+    _mm256_fmadd_pd,
+    _mm256_add_pd,
+    _mm256_storeu_pd
+);
 
 /// Non-zeros of `A` are gathered at most this many at a time.
 const SEGMENT: usize = 1024;
