@@ -6,33 +6,39 @@
 
 use backprop::autograd::{TapeError, Var};
 
-fn main() -> Result<(), TapeError> {
-    let apple = Var::scalar(100.0);
-    let apple_num = Var::scalar(2.0);
-    let orange = Var::scalar(150.0);
-    let orange_num = Var::scalar(3.0);
-    let tax = Var::scalar(1.1);
+/// The price and its derivative with respect to each input, in the order
+/// apple, apple_num, orange, orange_num, tax.
+pub fn shop_on_tape(
+    apple: f64,
+    apple_num: f64,
+    orange: f64,
+    orange_num: f64,
+    tax: f64,
+) -> Result<(f64, [f64; 5]), TapeError> {
+    let inputs = [apple, apple_num, orange, orange_num, tax].map(Var::scalar);
+    let [apple, apple_num, orange, orange_num, tax] = &inputs;
 
-    let apple_price = apple.mul(&apple_num)?;
-    let orange_price = orange.mul(&orange_num)?;
+    let apple_price = apple.mul(apple_num)?;
+    let orange_price = orange.mul(orange_num)?;
     let all_price = apple_price.add(&orange_price)?;
-    let price = all_price.mul(&tax)?;
-
+    let price = all_price.mul(tax)?;
     price.backward()?;
 
-    println!("price: {:.1}", price.item()?); // 715
-    for (name, var) in [
-        ("apple", &apple),           // 2.2
-        ("apple_num", &apple_num),   // 110
-        ("orange", &orange),         // 3.3
-        ("orange_num", &orange_num), // 165
-        ("tax", &tax),               // 650
-    ] {
-        let grad = var.grad().and_then(|g| g.first().copied());
-        match grad {
-            Some(value) => println!("d price / d {name}: {value:.1}"),
-            None => println!("d price / d {name}: no gradient"),
-        }
+    let gradient = |var: &Var<f64>| {
+        var.grad()
+            .and_then(|g| g.first().copied())
+            .unwrap_or(f64::NAN)
+    };
+    Ok((price.item()?, inputs.each_ref().map(gradient)))
+}
+
+#[allow(dead_code)] // the integration test includes this file for `shop_on_tape` alone
+fn main() -> Result<(), TapeError> {
+    let (price, gradients) = shop_on_tape(100.0, 2.0, 150.0, 3.0, 1.1)?;
+    println!("price: {price:.1}"); // 715
+    let names = ["apple", "apple_num", "orange", "orange_num", "tax"];
+    for (name, value) in names.iter().zip(gradients) {
+        println!("d price / d {name}: {value:.1}"); // 2.2, 110, 3.3, 165, 650
     }
     Ok(())
 }
