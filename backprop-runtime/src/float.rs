@@ -34,6 +34,20 @@ pub trait Float:
 
     /// Widens to `f64` (exact for both implementations).
     fn as_f64(self) -> f64;
+
+    /// Writes `pixel / 255` for every pixel byte into `out`, each rounded exactly as
+    /// that division rounds: the book's `normalize=True`.
+    ///
+    /// # Panics
+    /// When `out` and `pixels` differ in length.
+    ///
+    /// ```
+    /// use backprop_runtime::Float;
+    /// let mut out = [0.0_f32; 3];
+    /// f32::from_pixels(&[0, 51, 255], &mut out);
+    /// assert_eq!(out, [0.0, 0.2, 1.0]);
+    /// ```
+    fn from_pixels(pixels: &[u8], out: &mut [Self]);
 }
 
 impl Float for f32 {
@@ -46,6 +60,10 @@ impl Float for f32 {
     fn as_f64(self) -> f64 {
         f64::from(self)
     }
+
+    fn from_pixels(pixels: &[u8], out: &mut [Self]) {
+        crate::data::pixels::to_unit_f32(pixels, out);
+    }
 }
 
 impl Float for f64 {
@@ -57,5 +75,9 @@ impl Float for f64 {
 
     fn as_f64(self) -> f64 {
         self
+    }
+
+    fn from_pixels(pixels: &[u8], out: &mut [Self]) {
+        crate::data::pixels::to_unit_f64(pixels, out);
     }
 }

@@ -3,6 +3,7 @@
 //! One setting serves both the matrix products and evaluation: [`set_threads`], else
 //! the `BACKPROP_THREADS` environment variable, else every core.
 
+use crate::gemm::within_split;
 pub use crate::gemm::{set_threads, threads};
 
 /// Splits `0..rows` into one contiguous range per thread (each a multiple of `grain`
@@ -19,15 +20,17 @@ where
         return work(0, rows);
     }
     let per_thread = grains.div_ceil(threads) * grain;
+    // Each thread has its share: the products inside stay on it.
+    let share = |start: usize| within_split(|| work(start, (start + per_thread).min(rows)));
     std::thread::scope(|scope| {
         let handles: Vec<_> = (per_thread..rows)
             .step_by(per_thread)
             .map(|start| {
-                let work = &work;
-                scope.spawn(move || work(start, (start + per_thread).min(rows)))
+                let share = &share;
+                scope.spawn(move || share(start))
             })
             .collect();
-        let first = work(0, per_thread.min(rows));
+        let first = share(0);
         handles.into_iter().fold(first, |acc, h| {
             acc + h
                 .join()

@@ -3,7 +3,7 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use num_traits::Float;
+use crate::Float;
 
 use super::error::DataError;
 use super::idx::{read_images, read_labels};
@@ -194,7 +194,6 @@ impl Dataset {
                 len: self.len(),
             });
         }
-        let table = normalisation_table::<T>();
         let features = self.features();
         // Rows drawn at random from a large set are mostly not in cache. Touching one
         // byte of every cache line of every row first issues those loads together, so
@@ -209,7 +208,7 @@ impl Dataset {
         std::hint::black_box(touched);
         for ((&index, row), label) in indices.iter().zip(x.chunks_exact_mut(features)).zip(labels) {
             let start = index * features;
-            normalise_row(&table, &self.pixels[start..start + features], row);
+            T::from_pixels(&self.pixels[start..start + features], row);
             *label = usize::from(self.labels[index]);
         }
         Ok(())
@@ -235,15 +234,8 @@ impl Dataset {
             });
         }
         self.check_buffers(rows.len(), x.len(), labels.len())?;
-        let table = normalisation_table::<T>();
         let features = self.features();
-        let pixels = &self.pixels[rows.start * features..rows.end * features];
-        for (source, row) in pixels
-            .chunks_exact(features)
-            .zip(x.chunks_exact_mut(features))
-        {
-            normalise_row(&table, source, row);
-        }
+        T::from_pixels(&self.pixels[rows.start * features..rows.end * features], x);
         for (label, &stored) in labels.iter_mut().zip(&self.labels[rows]) {
             *label = usize::from(stored);
         }
@@ -353,43 +345,6 @@ fn check_labels(labels: &[u8], classes: usize, path: &Path) -> Result<(), DataEr
     }
 }
 
-/// `table[p] == p / 255` for every byte `p`, so converting a pixel is one lookup.
-///
-/// The integers 0..=255 are built by repeated addition of one, which is exact in any
-/// binary float, so no fallible numeric cast is needed for a generic `T`.
-fn normalisation_table<T: Float>() -> [T; 256] {
-    let mut integers = [T::zero(); 256];
-    for i in 1..256 {
-        integers[i] = integers[i - 1] + T::one();
-    }
-    let max = integers[255];
-    integers.map(|value| value / max)
-}
-
-fn normalise_row<T: Float>(table: &[T; 256], pixels: &[u8], row: &mut [T]) {
-    // Images are mostly runs of zero pixels (81 % of MNIST): eight zero pixels are one
-    // comparison and a fill, instead of eight table lookups.
-    let mut pixel_chunks = pixels.chunks_exact(8);
-    let mut value_chunks = row.chunks_exact_mut(8);
-    for (values, eight) in (&mut value_chunks).zip(&mut pixel_chunks) {
-        let eight: [u8; 8] = eight.try_into().expect("chunks of eight");
-        if u64::from_ne_bytes(eight) == 0 {
-            values.fill(T::zero());
-        } else {
-            for (value, &pixel) in values.iter_mut().zip(&eight) {
-                *value = table[usize::from(pixel)];
-            }
-        }
-    }
-    let rest = value_chunks
-        .into_remainder()
-        .iter_mut()
-        .zip(pixel_chunks.remainder());
-    for (value, &pixel) in rest {
-        *value = table[usize::from(pixel)];
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::idx::testing::{gzip, image_bytes, label_bytes, write};
@@ -470,16 +425,6 @@ mod tests {
         for classes in [0, 257] {
             let err = Dataset::from_raw(vec![1], vec![0], 1, 1, classes).unwrap_err();
             assert!(matches!(err, DataError::InvalidClassCount { classes: c } if c == classes));
-        }
-    }
-
-    #[test]
-    fn table_matches_direct_division() {
-        let table32 = normalisation_table::<f32>();
-        let table64 = normalisation_table::<f64>();
-        for p in 0..=255u8 {
-            assert_eq!(table32[usize::from(p)], f32::from(p) / 255.0);
-            assert_eq!(table64[usize::from(p)], f64::from(p) / 255.0);
         }
     }
 

@@ -22,6 +22,7 @@ mod download;
 mod error;
 pub mod idx;
 mod locate;
+pub(crate) mod pixels;
 mod sampler;
 
 pub use batches::{Evaluation, MiniBatch, evaluate};

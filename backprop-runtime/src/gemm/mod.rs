@@ -45,11 +45,12 @@
 //!
 //! # Threads
 //!
-//! Products large enough to amortise a hand-off (about four million
-//! multiply-adds per thread, e.g. 1,024 rows through the 784→50 layer; the
-//! book's batch-100 products measured faster whole, on one thread) are split into
-//! a few blocks per thread, which the caller and persistent workers (started
-//! on first use, then waiting for work) claim one at a time. The thread count
+//! Products large enough to amortise a hand-off (about a million
+//! multiply-adds per thread for the dense kernels, e.g. the book's batch of 100
+//! through the 784→50 layer; four million for the zero-skipping ones, whose
+//! batch-100 products are faster whole) are split into a few blocks per
+//! thread, which the caller and persistent workers (started on first use,
+//! then waiting for work) claim one at a time. The thread count
 //! comes from the environment variable `BACKPROP_THREADS` when set (a positive
 //! integer), otherwise from [`std::thread::available_parallelism`], and can be
 //! changed at any time with [`set_threads`]. When another thread is already
@@ -84,6 +85,7 @@ mod x86;
 use std::fmt::Debug;
 use std::ops::{Add, AddAssign, Mul};
 
+pub(crate) use pool::within_split;
 pub use pool::{set_threads, threads};
 
 /// Error for operands whose length does not match the given dimensions.

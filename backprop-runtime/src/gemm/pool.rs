@@ -10,6 +10,7 @@
 //! products back to back and a futex wake-up costs tens of microseconds, a
 //! sizeable fraction of a 100 µs product.
 
+use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
@@ -86,6 +87,29 @@ fn threads_from_env() -> usize {
     }
 }
 
+thread_local! {
+    /// Set while this thread runs its share of work already split between threads
+    /// (see [`within_split`]): its products then stay on it, instead of asking
+    /// workers for cores that the split already keeps busy.
+    static WITHIN_SPLIT: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `work` with every product it starts kept on the calling thread.
+///
+/// For callers that already give each thread its own share of a larger job (e.g.
+/// evaluation, one range of rows per thread): a product that also handed parts
+/// to the workers would put more threads than cores to work.
+pub(crate) fn within_split<R>(work: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            WITHIN_SPLIT.set(self.0);
+        }
+    }
+    let _restore = Restore(WITHIN_SPLIT.replace(true));
+    work()
+}
+
 type Task<'a> = dyn Fn(usize) + Sync + 'a;
 
 /// A published job. The `'static` is a lie told to store the borrow: the
@@ -129,8 +153,13 @@ struct Pool {
     finished: AtomicUsize,
     wake_lock: Mutex<()>,
     wake: Condvar,
+    /// Workers asleep on `wake`. A notification is a system call even with
+    /// nobody waiting, so the caller makes it only when this is non-zero.
+    sleeping_workers: AtomicUsize,
     done_lock: Mutex<()>,
     done: Condvar,
+    /// The caller is asleep on `done` (the same saving as `sleeping_workers`).
+    caller_sleeping: AtomicBool,
     worker_panicked: AtomicBool,
 }
 
@@ -147,8 +176,10 @@ static POOL: Pool = Pool {
     finished: AtomicUsize::new(0),
     wake_lock: Mutex::new(()),
     wake: Condvar::new(),
+    sleeping_workers: AtomicUsize::new(0),
     done_lock: Mutex::new(()),
     done: Condvar::new(),
+    caller_sleeping: AtomicBool::new(false),
     worker_panicked: AtomicBool::new(false),
 };
 
@@ -170,7 +201,7 @@ pub(super) fn run(parts: usize, threads: usize, task: &Task<'_>) {
     } else {
         0
     };
-    if helpers == 0 {
+    if helpers == 0 || WITHIN_SPLIT.get() {
         return (0..parts).for_each(task);
     }
     let (guard, helpers) = match POOL.busy.try_lock() {
@@ -195,11 +226,15 @@ pub(super) fn run(parts: usize, threads: usize, task: &Task<'_>) {
         });
         POOL.claims
             .store(slot.epoch << PART_BITS, Ordering::Release);
-        POOL.epoch.store(slot.epoch, Ordering::Release);
+        // SeqCst here and on `sleeping_workers` (both sides): either a worker
+        // going to sleep sees the new epoch, or this sees it asleep and wakes it.
+        POOL.epoch.store(slot.epoch, Ordering::SeqCst);
         slot.epoch
     };
-    drop(lock(&POOL.wake_lock));
-    POOL.wake.notify_all();
+    if POOL.sleeping_workers.load(Ordering::SeqCst) > 0 {
+        drop(lock(&POOL.wake_lock));
+        POOL.wake.notify_all();
+    }
 
     let mut own = Ok(());
     while let Some(part) = claim(epoch, parts) {
@@ -269,12 +304,14 @@ fn wait_until_finished(parts: usize) {
     while POOL.finished.load(Ordering::Acquire) != parts {
         if start.elapsed() > CALLER_SPIN {
             let mut guard = lock(&POOL.done_lock);
-            while POOL.finished.load(Ordering::Acquire) != parts {
+            POOL.caller_sleeping.store(true, Ordering::SeqCst);
+            while POOL.finished.load(Ordering::SeqCst) != parts {
                 guard = POOL
                     .done
                     .wait(guard)
                     .unwrap_or_else(PoisonError::into_inner);
             }
+            POOL.caller_sleeping.store(false, Ordering::SeqCst);
             return;
         }
         std::hint::spin_loop();
@@ -303,7 +340,9 @@ fn worker(id: usize) {
             if catch_unwind(AssertUnwindSafe(|| task(part))).is_err() {
                 POOL.worker_panicked.store(true, Ordering::Relaxed);
             }
-            if POOL.finished.fetch_add(1, Ordering::AcqRel) + 1 == job.parts {
+            if POOL.finished.fetch_add(1, Ordering::SeqCst) + 1 == job.parts
+                && POOL.caller_sleeping.load(Ordering::SeqCst)
+            {
                 drop(lock(&POOL.done_lock));
                 POOL.done.notify_one();
             }
@@ -320,12 +359,14 @@ fn wait_for_job(seen: u64) {
         // Reading the clock every iteration would dominate the poll.
         if spins.is_multiple_of(64) && start.elapsed() > WORKER_SPIN {
             let mut guard = lock(&POOL.wake_lock);
-            while POOL.epoch.load(Ordering::Acquire) == seen {
+            POOL.sleeping_workers.fetch_add(1, Ordering::SeqCst);
+            while POOL.epoch.load(Ordering::SeqCst) == seen {
                 guard = POOL
                     .wake
                     .wait(guard)
                     .unwrap_or_else(PoisonError::into_inner);
             }
+            POOL.sleeping_workers.fetch_sub(1, Ordering::SeqCst);
             return;
         }
         std::hint::spin_loop();

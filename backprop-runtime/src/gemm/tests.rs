@@ -308,6 +308,30 @@ fn pool_runs_every_part_once_on_distinct_threads() {
 }
 
 #[test]
+fn within_split_keeps_every_part_on_the_calling_thread() {
+    use std::sync::Mutex;
+    set_threads(2);
+    let caller = std::thread::current().id();
+    let ran = Mutex::new(Vec::new());
+    // Each part lingers, so a worker would have ample time to claim one.
+    within_split(|| {
+        pool::run(8, 2, &|part| {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            ran.lock()
+                .unwrap()
+                .push((part, std::thread::current().id()));
+        })
+    });
+    let ran = ran.into_inner().unwrap();
+    assert_eq!(
+        ran.iter().map(|&(part, _)| part).collect::<Vec<_>>(),
+        (0..8).collect::<Vec<_>>(),
+        "parts run in order, once each"
+    );
+    assert!(ran.iter().all(|&(_, thread)| thread == caller));
+}
+
+#[test]
 fn sparse_kernels_treat_nan_as_non_zero() {
     for (name, kernels) in <f32 as TestFloat>::tables() {
         let a = [f32::NAN, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
