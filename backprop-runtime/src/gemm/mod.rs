@@ -39,9 +39,10 @@
 //!
 //! On x86-64 the kernels use AVX2 and FMA when the CPU has them (checked at
 //! run time with `is_x86_feature_detected!`); everywhere else, and on older
-//! x86-64 CPUs, portable Rust kernels compute the same products. AVX-512 is
-//! not used: its intrinsics need Rust 1.89, above the crate's MSRV, and Zen 4
-//! executes 512-bit FMAs at the same FLOP rate as two 256-bit ones.
+//! x86-64 CPUs, portable Rust kernels compute the same products. AVX-512
+//! serves only to find the non-zeros for zero skipping (one compress
+//! instruction per 16 values), when the CPU has it: Zen 4 executes 512-bit
+//! FMAs at the same FLOP rate as two 256-bit ones, so the products stay AVX2.
 //!
 //! # Threads
 //!

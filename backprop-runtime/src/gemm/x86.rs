@@ -166,10 +166,46 @@ const L2_BLOCK_BYTES: usize = 256 * 1024;
 /// Positions of the non-zeros of one segment.
 type Indices = [u32; SEGMENT];
 
+/// True when this CPU has the AVX-512 compress instructions the compaction
+/// uses (Zen 4, and Intel cores since Skylake-SP).
+fn has_avx512_compress() -> bool {
+    is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512vl")
+}
+
 /// Writes the positions `i` of `values[i] != 0` (NaN counts as non-zero) to
 /// the front of `indices` and returns their count.
 ///
-/// Branch-free: each block of 8 is compared at once and its non-zero
+/// # Safety
+/// AVX2 is available; `values.len() <= SEGMENT`.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn compact_nonzeros_f32(values: &[f32], indices: &mut Indices) -> usize {
+    // SAFETY: the CPU has the features checked; the length bound is ours.
+    unsafe {
+        if has_avx512_compress() {
+            compact_nonzeros_f32_avx512(values, indices)
+        } else {
+            compact_nonzeros_f32_avx2(values, indices)
+        }
+    }
+}
+
+/// The f64 twin of [`compact_nonzeros_f32`].
+///
+/// # Safety
+/// AVX2 is available; `values.len() <= SEGMENT`.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn compact_nonzeros_f64(values: &[f64], indices: &mut Indices) -> usize {
+    // SAFETY: the CPU has the features checked; the length bound is ours.
+    unsafe {
+        if has_avx512_compress() {
+            compact_nonzeros_f64_avx512(values, indices)
+        } else {
+            compact_nonzeros_f64_avx2(values, indices)
+        }
+    }
+}
+
+/// [`compact_nonzeros_f32`] with AVX2 alone, each block of 8 is compared at once and its non-zero
 /// positions are packed to the front with a table-driven permutation. A
 /// branch per element (or per set bit) would mispredict on MNIST's irregular
 /// zeros, costing more than the multiply-adds it saves.
@@ -177,7 +213,7 @@ type Indices = [u32; SEGMENT];
 /// # Safety
 /// AVX2 is available; `values.len() <= SEGMENT`.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn compact_nonzeros_f32(values: &[f32], indices: &mut Indices) -> usize {
+unsafe fn compact_nonzeros_f32_avx2(values: &[f32], indices: &mut Indices) -> usize {
     let mut count = 0;
     let mut blocks = values.chunks_exact(8);
     for (block_index, block) in blocks.by_ref().enumerate() {
@@ -209,12 +245,12 @@ unsafe fn compact_nonzeros_f32(values: &[f32], indices: &mut Indices) -> usize {
     count
 }
 
-/// The f64 twin of [`compact_nonzeros_f32`], four values per block.
+/// The f64 twin of [`compact_nonzeros_f32_avx2`], four values per block.
 ///
 /// # Safety
 /// AVX2 is available; `values.len() <= SEGMENT`.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn compact_nonzeros_f64(values: &[f64], indices: &mut Indices) -> usize {
+unsafe fn compact_nonzeros_f64_avx2(values: &[f64], indices: &mut Indices) -> usize {
     let mut count = 0;
     let mut blocks = values.chunks_exact(4);
     for (block_index, block) in blocks.by_ref().enumerate() {
@@ -235,6 +271,68 @@ unsafe fn compact_nonzeros_f64(values: &[f64], indices: &mut Indices) -> usize {
             _mm_storeu_si128(indices.as_mut_ptr().add(count).cast(), positions);
             count += usize::from(SET_BITS_8[mask]);
         }
+    }
+    let done = values.len() - blocks.remainder().len();
+    for (offset, &value) in blocks.remainder().iter().enumerate() {
+        indices[count] = (done + offset) as u32;
+        count += usize::from(value != 0.0);
+    }
+    count
+}
+
+/// [`compact_nonzeros_f32`] with AVX-512, sixteen values at a time: one compare gives a
+/// mask and one compress packs the selected positions, where the AVX2 form
+/// needs about seventeen instructions per eight values. Both sparse kernels
+/// compact every row of `x` once per product, so at batch 100 this was about
+/// a third of their time.
+///
+/// # Safety
+/// AVX-512 F and VL are available; `values.len() <= SEGMENT`.
+#[target_feature(enable = "avx512f,avx512vl,popcnt")]
+unsafe fn compact_nonzeros_f32_avx512(values: &[f32], indices: &mut Indices) -> usize {
+    let mut count = 0;
+    let mut positions = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    let mut blocks = values.chunks_exact(16);
+    for block in blocks.by_ref() {
+        // SAFETY: `block` holds 16 values; count <= 16 * blocks so far, so
+        // the 16 positions stored fit in the first values.len() slots.
+        unsafe {
+            let v = _mm512_loadu_ps(block.as_ptr());
+            let nonzero = _mm512_cmp_ps_mask::<_CMP_NEQ_UQ>(v, _mm512_setzero_ps());
+            let packed = _mm512_maskz_compress_epi32(nonzero, positions);
+            _mm512_storeu_si512(indices.as_mut_ptr().add(count).cast(), packed);
+            count += nonzero.count_ones() as usize;
+        }
+        positions = _mm512_add_epi32(positions, _mm512_set1_epi32(16));
+    }
+    let done = values.len() - blocks.remainder().len();
+    for (offset, &value) in blocks.remainder().iter().enumerate() {
+        indices[count] = (done + offset) as u32;
+        count += usize::from(value != 0.0);
+    }
+    count
+}
+
+/// The f64 twin of [`compact_nonzeros_f32_avx512`], eight values at a time.
+///
+/// # Safety
+/// AVX-512 F and VL are available; `values.len() <= SEGMENT`.
+#[target_feature(enable = "avx512f,avx512vl,popcnt")]
+unsafe fn compact_nonzeros_f64_avx512(values: &[f64], indices: &mut Indices) -> usize {
+    let mut count = 0;
+    let mut positions = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    let mut blocks = values.chunks_exact(8);
+    for block in blocks.by_ref() {
+        // SAFETY: `block` holds 8 values; count <= 8 * blocks so far, so
+        // the 8 positions stored fit in the first values.len() slots.
+        unsafe {
+            let v = _mm512_loadu_pd(block.as_ptr());
+            let nonzero = _mm512_cmp_pd_mask::<_CMP_NEQ_UQ>(v, _mm512_setzero_pd());
+            let packed = _mm256_maskz_compress_epi32(nonzero, positions);
+            _mm256_storeu_si256(indices.as_mut_ptr().add(count).cast(), packed);
+            count += nonzero.count_ones() as usize;
+        }
+        positions = _mm256_add_epi32(positions, _mm256_set1_epi32(8));
     }
     let done = values.len() - blocks.remainder().len();
     for (offset, &value) in blocks.remainder().iter().enumerate() {
@@ -327,3 +425,76 @@ mod sparse_f64;
 
 use sparse_f32::{sparse_at_b as sparse_at_b_f32, sparse_forward as sparse_forward_f32};
 use sparse_f64::{sparse_at_b as sparse_at_b_f64, sparse_forward as sparse_forward_f64};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows with zeros, negative zeros (zero too), NaNs and infinities (non-zero),
+    /// of every length up to past two AVX-512 blocks, then a whole segment.
+    fn rows() -> Vec<Vec<f64>> {
+        let pattern = |i: usize| match (i * 7 + i / 3) % 9 {
+            0 => f64::NAN,
+            1 => -0.0,
+            2 => f64::INFINITY,
+            3 | 4 => 1.5,
+            _ => 0.0,
+        };
+        (0..=40)
+            .chain([SEGMENT])
+            .map(|len| (0..len).map(pattern).collect())
+            .collect()
+    }
+
+    fn expected(row: &[f64]) -> Vec<u32> {
+        (0..row.len() as u32)
+            .filter(|&i| row[i as usize] != 0.0 || row[i as usize].is_nan())
+            .collect()
+    }
+
+    #[test]
+    fn every_compaction_finds_exactly_the_non_zeros() {
+        if !has_avx2_fma() {
+            return;
+        }
+        let avx512 = has_avx512_compress();
+        for row in rows() {
+            let single: Vec<f32> = row.iter().map(|&v| v as f32).collect();
+            let want = expected(&row);
+            let mut indices = [u32::MAX; SEGMENT];
+            // SAFETY (all calls): AVX2 checked above, AVX-512 where `avx512`;
+            // rows hold at most SEGMENT values.
+            let found = |count: usize, indices: &Indices| indices[..count].to_vec();
+            let count = unsafe { compact_nonzeros_f32_avx2(&single, &mut indices) };
+            assert_eq!(
+                found(count, &indices),
+                want,
+                "f32 AVX2, {} values",
+                row.len()
+            );
+            let count = unsafe { compact_nonzeros_f64_avx2(&row, &mut indices) };
+            assert_eq!(
+                found(count, &indices),
+                want,
+                "f64 AVX2, {} values",
+                row.len()
+            );
+            if avx512 {
+                let count = unsafe { compact_nonzeros_f32_avx512(&single, &mut indices) };
+                assert_eq!(
+                    found(count, &indices),
+                    want,
+                    "f32 AVX-512, {} values",
+                    row.len()
+                );
+                let count = unsafe { compact_nonzeros_f64_avx512(&row, &mut indices) };
+                assert_eq!(
+                    found(count, &indices),
+                    want,
+                    "f64 AVX-512, {} values",
+                    row.len()
+                );
+            }
+        }
+    }
+}
