@@ -364,10 +364,14 @@ unsafe fn run_tile<T: GemmScalar>(
     tile: Tile<T>,
 ) {
     let (mr, nr) = (kernels.mr, kernels.nr);
-    if tile.rows == mr && tile.cols == nr {
+    let (micro, width) = match kernels.narrow_micro {
+        Some(narrow) if 2 * tile.cols <= nr => (narrow, nr / 2),
+        _ => (kernels.micro, nr),
+    };
+    if tile.rows == mr && tile.cols == width {
         // SAFETY: a full tile inside C.
         return unsafe {
-            (kernels.micro)(
+            micro(
                 kc,
                 a_panel,
                 b_panel.as_ptr(),
@@ -380,7 +384,7 @@ unsafe fn run_tile<T: GemmScalar>(
     let mut scratch = [T::GEMM_ZERO; MAX_TILE];
     // SAFETY: scratch holds mr×nr ≤ MAX_TILE values with row stride nr.
     unsafe {
-        (kernels.micro)(
+        micro(
             kc,
             a_panel,
             b_panel.as_ptr(),

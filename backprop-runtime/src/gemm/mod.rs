@@ -258,6 +258,10 @@ pub struct Kernels<T> {
     /// Columns of a packed `B` block.
     nc: usize,
     micro: MicroKernel<T>,
+    /// An `mr×(nr/2)` tile for the last panel when at most half of it is real
+    /// columns (e.g. the 2 columns past 48 of a 50-wide layer): it costs half
+    /// the FMAs of `micro`, which would multiply 14 padding zeros there.
+    narrow_micro: Option<MicroKernel<T>>,
     pack_b: PackB<T>,
     sparse_forward: SparseForward<T>,
     sparse_at_b: SparseAtB<T>,

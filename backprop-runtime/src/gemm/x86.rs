@@ -26,6 +26,7 @@ pub(super) static F32: Kernels<f32> = Kernels {
     mc: 48,
     nc: 128,
     micro: micro_f32,
+    narrow_micro: Some(narrow_micro_f32),
     pack_b: pack_b::<f32, 16>,
     sparse_forward: sparse_forward_f32,
     sparse_at_b: sparse_at_b_f32,
@@ -44,6 +45,7 @@ pub(super) static F64: Kernels<f64> = Kernels {
     mc: 48,
     nc: 64,
     micro: micro_f64,
+    narrow_micro: Some(narrow_micro_f64),
     pack_b: pack_b::<f64, 8>,
     sparse_forward: sparse_forward_f64,
     sparse_at_b: sparse_at_b_f64,
@@ -96,6 +98,60 @@ macro_rules! micro_kernel {
     };
 }
 
+/// Writes the 6×lanes kernel that covers the first half of a packed 2·lanes panel:
+/// one register per row, and two sets of sums (even and odd steps), because six
+/// FMA chains alone would wait on the FMA latency.
+macro_rules! narrow_micro_kernel {
+    ($name:ident, $t:ty, $lanes:literal, $tile:literal, $setzero:ident, $loadu:ident,
+     $broadcast:ident, $fmadd:ident, $add:ident, $storeu:ident) => {
+        /// See [`super::MicroKernel`], for a tile `nr / 2` wide over panels `nr` wide.
+        ///
+        /// # Safety
+        #[doc = concat!("AVX2 and FMA are available; the contract of [`super::MicroKernel`] holds for ", $tile, ".")]
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn $name(kc: usize, a: &APanel<$t>, b: *const $t, c: *mut $t, ldc: usize, accumulate: bool) {
+            const WIDTH: usize = 2 * $lanes;
+            let mut even = [$setzero(); 6];
+            let mut odd = [$setzero(); 6];
+            let offsets = a.row_offsets;
+            let mut a_step = a.ptr;
+            for p in (0..kc / 2).map(|pair| 2 * pair) {
+                // SAFETY: steps p, p + 1 < kc of A rows valid for kc steps and a B panel of kc·WIDTH.
+                unsafe {
+                    let b_even = $loadu(b.add(WIDTH * p));
+                    let b_odd = $loadu(b.add(WIDTH * (p + 1)));
+                    let a_next = a_step.wrapping_add(a.step);
+                    for r in 0..6 {
+                        even[r] = $fmadd($broadcast(&*a_step.add(offsets[r])), b_even, even[r]);
+                        odd[r] = $fmadd($broadcast(&*a_next.add(offsets[r])), b_odd, odd[r]);
+                    }
+                    a_step = a_next.wrapping_add(a.step);
+                }
+            }
+            if kc % 2 == 1 {
+                // SAFETY: the last step, kc - 1, as above.
+                unsafe {
+                    let b_last = $loadu(b.add(WIDTH * (kc - 1)));
+                    for r in 0..6 {
+                        even[r] = $fmadd($broadcast(&*a_step.add(offsets[r])), b_last, even[r]);
+                    }
+                }
+            }
+            for r in 0..6 {
+                // SAFETY: row r < 6 of a 6×lanes tile with row stride ldc.
+                unsafe {
+                    let row = c.add(r * ldc);
+                    let mut sum = $add(even[r], odd[r]);
+                    if accumulate {
+                        sum = $add(sum, $loadu(row));
+                    }
+                    $storeu(row, sum);
+                }
+            }
+        }
+    };
+}
+
 micro_kernel!(
     micro_f32,
     f32,
@@ -113,6 +169,31 @@ micro_kernel!(
     f64,
     4,
     "6×8",
+    _mm256_setzero_pd,
+    _mm256_loadu_pd,
+    _mm256_broadcast_sd,
+    _mm256_fmadd_pd,
+    _mm256_add_pd,
+    _mm256_storeu_pd
+);
+
+narrow_micro_kernel!(
+    narrow_micro_f32,
+    f32,
+    8,
+    "6×8",
+    _mm256_setzero_ps,
+    _mm256_loadu_ps,
+    _mm256_broadcast_ss,
+    _mm256_fmadd_ps,
+    _mm256_add_ps,
+    _mm256_storeu_ps
+);
+narrow_micro_kernel!(
+    narrow_micro_f64,
+    f64,
+    4,
+    "6×4",
     _mm256_setzero_pd,
     _mm256_loadu_pd,
     _mm256_broadcast_sd,
