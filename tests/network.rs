@@ -23,6 +23,11 @@ network! {
     struct Wider {
         Affine(4, 6) -> Relu -> Affine(6, 3) -> SoftmaxWithLoss
     }
+
+    /// The book's net, big enough for its first layer's products to use two threads.
+    struct Book {
+        Affine(784, 50) -> Relu -> Affine(50, 10) -> SoftmaxWithLoss
+    }
 }
 
 fn random_batch(rng: &mut StdRng, rows: usize) -> (Batch<f64, 4>, Vec<usize>) {
@@ -332,4 +337,33 @@ fn loading_a_file_that_does_not_fit_names_the_tensor_and_changes_nothing() {
     std::fs::write(&path, b"not a model").unwrap();
     let err = model_file::load(&mut net, &path).unwrap_err();
     assert!(matches!(err, ModelFileError::Format { .. }), "{err}");
+}
+
+#[test]
+fn sgd_after_two_thread_products_moves_every_element_by_lr_times_its_gradient() {
+    // With two threads the batch-100 dense products are split, and the update that
+    // follows is split the same way; every element must still move exactly once.
+    backprop::parallel::set_threads(2);
+    let mut rng = StdRng::seed_from_u64(11);
+    let mut net = Book::<f64>::with_weight_init(WeightInit::He, &mut rng);
+    let x =
+        Batch::<f64, 784>::from_vec((0..100 * 784).map(|_| rng.random_range(0.1..1.0)).collect())
+            .unwrap();
+    let t: Vec<usize> = (0..100).map(|_| rng.random_range(0..10)).collect();
+    let before = net.clone();
+    net.gradient(&x, &t).unwrap();
+    let grads = net.gradients();
+    Sgd { lr: 0.5 }.update(&mut net);
+    for (name, moved, start, gradient) in [
+        ("W1", &net.affine1.W, &before.affine1.W, &grads.W1),
+        ("W2", &net.affine2.W, &before.affine2.W, &grads.W2),
+    ] {
+        let expected = start - &(gradient * 0.5);
+        let worst = moved
+            .iter()
+            .zip(&expected)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(worst < 1e-15, "{name}: off by up to {worst}");
+    }
 }

@@ -35,7 +35,18 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
     fn update<N: Network<T>>(&mut self, network: &mut N) {
         let step = -self.lr;
         network.visit_parameters_mut(&mut |_, mut parameter, gradient| {
-            parameter.scaled_add(step, &gradient);
+            match (parameter.as_slice_mut(), gradient.as_slice()) {
+                (Some(values), Some(gradient)) => {
+                    // Split like the products before it (see `split_like_last_product`),
+                    // in pieces of whole cache lines.
+                    crate::gemm::split_like_last_product(values, 16, &|first, values| {
+                        for (value, &slope) in values.iter_mut().zip(&gradient[first..]) {
+                            *value += step * slope;
+                        }
+                    });
+                }
+                _ => parameter.scaled_add(step, &gradient),
+            }
         });
     }
 }

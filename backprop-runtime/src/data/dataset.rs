@@ -206,9 +206,18 @@ impl Dataset {
             }
         }
         std::hint::black_box(touched);
-        for ((&index, row), label) in indices.iter().zip(x.chunks_exact_mut(features)).zip(labels) {
-            let start = index * features;
-            T::from_pixels(&self.pixels[start..start + features], row);
+        // Whole rows per thread, even for zero features (a grain of at least 1).
+        crate::gemm::split_like_last_product(x, features.max(1), &|first, rows| {
+            let first_row = first.checked_div(features).unwrap_or(0);
+            for (&index, row) in indices[first_row..]
+                .iter()
+                .zip(rows.chunks_exact_mut(features))
+            {
+                let start = index * features;
+                T::from_pixels(&self.pixels[start..start + features], row);
+            }
+        });
+        for (&index, label) in indices.iter().zip(labels) {
             *label = usize::from(self.labels[index]);
         }
         Ok(())
@@ -425,6 +434,45 @@ mod tests {
         for classes in [0, 257] {
             let err = Dataset::from_raw(vec![1], vec![0], 1, 1, classes).unwrap_err();
             assert!(matches!(err, DataError::InvalidClassCount { classes: c } if c == classes));
+        }
+    }
+
+    #[test]
+    fn gather_after_a_two_thread_product_converts_every_row() {
+        // After a product split between threads the gather is split too.
+        crate::parallel::set_threads(2);
+        let (rows, features) = (100, 784);
+        let ones = vec![1.0_f32; rows * features];
+        let mut out = vec![0.0_f32; rows * 50];
+        crate::gemm::matmul_bias(
+            rows,
+            features,
+            50,
+            &ones,
+            &ones[..features * 50],
+            None,
+            &mut out,
+            crate::gemm::Sparsity::Dense,
+        )
+        .unwrap();
+        let pixels: Vec<u8> = (0..2 * rows * features)
+            .map(|i| (i * 7 % 256) as u8)
+            .collect();
+        let labels: Vec<u8> = (0..2 * rows).map(|i| (i % 10) as u8).collect();
+        let data = Dataset::from_raw(pixels.clone(), labels, 28, 28, 10).unwrap();
+        let indices: Vec<usize> = (0..rows).map(|i| (i * 37) % (2 * rows)).collect();
+        let mut x = vec![f32::NAN; rows * features];
+        let mut got_labels = vec![usize::MAX; rows];
+        data.gather_into(&indices, &mut x, &mut got_labels).unwrap();
+        for ((&index, row), &label) in indices
+            .iter()
+            .zip(x.chunks_exact(features))
+            .zip(&got_labels)
+        {
+            let source = &pixels[index * features..(index + 1) * features];
+            let expected: Vec<f32> = source.iter().map(|&p| f32::from(p) / 255.0).collect();
+            assert_eq!(row, expected.as_slice(), "row of example {index}");
+            assert_eq!(label, index % 10);
         }
     }
 

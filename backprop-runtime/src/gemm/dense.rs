@@ -185,6 +185,7 @@ fn parallel<T: GemmScalar>(
         ptr: c.as_mut_ptr(),
         ld: n,
     };
+    pool::note_product(work_threads(m, k, n));
     if m <= ROW_CHUNK && work_threads(m, k, n) == 1 {
         // SAFETY: `c` is the whole m×n output, exclusively borrowed.
         return unsafe { serial(kernels, m, k, n, a, b, init, out) };

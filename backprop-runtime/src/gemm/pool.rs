@@ -110,6 +110,84 @@ pub(crate) fn within_split<R>(work: impl FnOnce() -> R) -> R {
     work()
 }
 
+/// Whether the last product handed parts to the workers (see [`note_product`]).
+static LAST_PRODUCT_SPLIT: AtomicBool = AtomicBool::new(false);
+
+/// Records that a product is about to run on `threads` threads.
+pub(super) fn note_product(threads: usize) {
+    let split = threads > 1 && !WITHIN_SPLIT.get();
+    LAST_PRODUCT_SPLIT.store(split, Ordering::Relaxed);
+}
+
+/// Runs `body(first, piece)` over `data` cut into one contiguous piece per thread
+/// (each a multiple of `grain` elements, but the last, and starting at element
+/// `first`), on the workers too if the last product used them, else on the
+/// calling thread in one piece.
+///
+/// This is for the work between products, such as gathering the next batch and
+/// the SGD update: it writes what the previous products read or wrote (the
+/// batch, `W`, `dW`). After a product split between cores, those cache lines are
+/// spread over both, and one core writing them all waits for every line held by
+/// the other; splitting the writes the same way halves that wait. Measured on
+/// the book's net with dense inputs on 2 cores: gather 52 → 32 µs, SGD update
+/// 18 → 10 µs. After a product on one thread the lines are all on this core,
+/// and splitting would scatter them instead (gather 21 → 28 µs on MNIST).
+pub(crate) fn split_like_last_product<T: Send>(
+    data: &mut [T],
+    grain: usize,
+    body: &(dyn Fn(usize, &mut [T]) + Sync),
+) {
+    let threads = if LAST_PRODUCT_SPLIT.load(Ordering::Relaxed) {
+        threads()
+    } else {
+        1
+    };
+    let per_part = data.len().div_ceil(threads).next_multiple_of(grain.max(1));
+    if threads == 1 || per_part >= data.len() {
+        return body(0, data);
+    }
+    let len = data.len();
+    let shared = SharedOut::new(data);
+    run(len.div_ceil(per_part), threads, &|part| {
+        let first = part * per_part;
+        // SAFETY: the parts' ranges are disjoint and inside `data`.
+        body(first, unsafe {
+            shared.range(first, per_part.min(len - first))
+        });
+    });
+}
+
+/// Shares a mutable slice between threads, which write disjoint ranges of it.
+#[derive(Clone, Copy)]
+pub(super) struct SharedOut<T> {
+    ptr: *mut T,
+}
+
+impl<T> SharedOut<T> {
+    /// Shares `data`; the borrow ends here, so the caller keeps `data` untouched
+    /// while ranges of it are in use.
+    pub(super) fn new(data: &mut [T]) -> Self {
+        Self {
+            ptr: data.as_mut_ptr(),
+        }
+    }
+
+    /// Elements `start..start + len` of the shared slice.
+    ///
+    /// # Safety
+    /// The range is inside the slice and no other live slice overlaps it.
+    #[allow(clippy::mut_from_ref)] // the pointer is shared; the ranges are disjoint
+    pub(super) unsafe fn range(&self, start: usize, len: usize) -> &mut [T] {
+        // SAFETY: guaranteed by the caller.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(start), len) }
+    }
+}
+
+// SAFETY: each part reconstructs a slice over its own disjoint range.
+unsafe impl<T: Send> Send for SharedOut<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for SharedOut<T> {}
+
 type Task<'a> = dyn Fn(usize) + Sync + 'a;
 
 /// A published job. The `'static` is a lie told to store the borrow: the

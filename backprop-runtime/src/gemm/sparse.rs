@@ -3,7 +3,8 @@
 //! The kernels themselves (per instruction set) handle one block of output
 //! rows; this file splits the output between threads.
 
-use super::{GemmScalar, Kernels, pool};
+use super::pool::{self, SharedOut};
+use super::{GemmScalar, Kernels};
 
 /// Below this many potential multiply-adds (before skipping) per thread,
 /// a hand-off costs more than it saves. Higher than the dense threshold: at
@@ -12,29 +13,6 @@ use super::{GemmScalar, Kernels, pool};
 /// because the next step's batch gather and the SGD update then write cache
 /// lines (of `x`, `W`, `dW`) that the other core holds, and wait for them.
 const MIN_FMAS_PER_THREAD: usize = 1 << 22;
-
-/// Shares the output between threads, which write disjoint row ranges of it.
-#[derive(Clone, Copy)]
-struct SharedOut<T> {
-    ptr: *mut T,
-}
-
-impl<T> SharedOut<T> {
-    /// Elements `start..start + len` of the output.
-    ///
-    /// # Safety
-    /// The range is inside the output and no other live slice overlaps it.
-    #[allow(clippy::mut_from_ref)] // the pointer is shared; the ranges are disjoint
-    unsafe fn range(&self, start: usize, len: usize) -> &mut [T] {
-        // SAFETY: guaranteed by the caller.
-        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(start), len) }
-    }
-}
-
-// SAFETY: each part reconstructs a slice over its own disjoint rows.
-unsafe impl<T: Send> Send for SharedOut<T> {}
-// SAFETY: as above.
-unsafe impl<T: Send> Sync for SharedOut<T> {}
 
 /// Blocks of rows per thread: a late or preempted thread delays one small
 /// block, not half the product.
@@ -56,12 +34,11 @@ fn split_rows<T: GemmScalar>(
     c: &mut [T],
     body: &(dyn Fn(usize, &mut [T]) + Sync),
 ) {
+    pool::note_product(threads);
     if threads == 1 {
         return body(0, c);
     }
-    let out = SharedOut {
-        ptr: c.as_mut_ptr(),
-    };
+    let out = SharedOut::new(c);
     let per_part = rows.div_ceil(BLOCKS_PER_THREAD * threads);
     pool::run(rows.div_ceil(per_part), threads, &|part| {
         let start = (part * per_part).min(rows);

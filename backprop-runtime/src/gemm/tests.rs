@@ -430,3 +430,37 @@ fn blocking_fits_the_stack_buffers() {
         check(&x86::F64);
     }
 }
+
+#[test]
+fn split_like_last_product_covers_every_element_once_in_whole_grains() {
+    use std::sync::Mutex;
+    set_threads(2);
+    for (len, grain) in [(0, 16), (1, 16), (100, 16), (784 * 100, 784), (1001, 7)] {
+        for split in [1, 2] {
+            pool::note_product(split);
+            let mut data = vec![0_u32; len];
+            let pieces = Mutex::new(Vec::new());
+            pool::split_like_last_product(&mut data, grain, &|first, piece| {
+                for (offset, value) in piece.iter_mut().enumerate() {
+                    *value += (first + offset) as u32 + 1;
+                }
+                pieces.lock().unwrap().push((first, piece.len()));
+            });
+            let expected: Vec<u32> = (1..=len as u32).collect();
+            assert_eq!(
+                data, expected,
+                "len {len}, grain {grain}, {split} thread(s)"
+            );
+            let mut pieces = pieces.into_inner().unwrap();
+            pieces.sort();
+            for window in pieces.windows(2) {
+                assert_eq!(window[0].1 % grain, 0, "only the last piece may be partial");
+                assert_eq!(
+                    window[0].0 + window[0].1,
+                    window[1].0,
+                    "pieces are contiguous"
+                );
+            }
+        }
+    }
+}
