@@ -195,24 +195,23 @@ impl Dataset {
             });
         }
         let features = self.features();
-        // Rows drawn at random from a large set are mostly not in cache. Touching one
-        // byte of every cache line of every row first issues those loads together, so
-        // their latencies overlap instead of stalling the conversion row by row.
-        let mut touched = 0u8;
-        for &index in indices {
-            let start = index * features;
-            for &pixel in self.pixels[start..start + features].iter().step_by(64) {
-                touched ^= pixel;
-            }
-        }
-        std::hint::black_box(touched);
         // Whole rows per thread, even for zero features (a grain of at least 1).
         crate::gemm::split_like_last_product(x, features.max(1), &|first, rows| {
             let first_row = first.checked_div(features).unwrap_or(0);
-            for (&index, row) in indices[first_row..]
-                .iter()
-                .zip(rows.chunks_exact_mut(features))
-            {
+            let indices = &indices[first_row..first_row + rows.len() / features.max(1)];
+            // Rows drawn at random from a large set are mostly not in cache. Touching
+            // one byte of every cache line of every row first issues those loads
+            // together, so their latencies overlap instead of stalling the conversion
+            // row by row. Each thread touches its own rows, so they load into its cache.
+            let mut touched = 0u8;
+            for &index in indices {
+                let start = index * features;
+                for &pixel in self.pixels[start..start + features].iter().step_by(64) {
+                    touched ^= pixel;
+                }
+            }
+            std::hint::black_box(touched);
+            for (&index, row) in indices.iter().zip(rows.chunks_exact_mut(features)) {
                 let start = index * features;
                 T::from_pixels(&self.pixels[start..start + features], row);
             }
