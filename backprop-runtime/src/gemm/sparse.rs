@@ -6,13 +6,13 @@
 use super::pool::{self, SharedOut};
 use super::{GemmScalar, Kernels};
 
-/// Below this many potential multiply-adds (before skipping) per thread,
-/// a hand-off costs more than it saves. Higher than the dense threshold: at
-/// the book's 100×784×50 on MNIST, two threads cut the two sparse products from
-/// about 98 µs to 58 µs, but the whole step got slower (170 µs against 145 µs),
-/// because the next step's batch gather and the SGD update then write cache
-/// lines (of `x`, `W`, `dW`) that the other core holds, and wait for them.
-const MIN_FMAS_PER_THREAD: usize = 1 << 22;
+// The threshold is the dense kernels' one, counted before skipping: at the
+// book's 100×784×50 on MNIST, two threads cut the two sparse products from
+// about 98 µs to 58 µs, and the whole step from about 132 µs to 124 µs. (The
+// step gains less than its products, because the next batch's gather and the
+// SGD update then write cache lines of `x`, `W` and `dW` that the other core
+// holds; see `pool::split_like_last_product`.)
+use super::dense::MIN_FMAS_PER_THREAD;
 
 /// Blocks of rows per thread: a late or preempted thread delays one small
 /// block, not half the product.
