@@ -27,7 +27,7 @@ pub(super) const MAX_MR: usize = 6;
 /// On the idle 2-core machine this project targets, the book's dense training
 /// products (100×784×50, 3.9 M) take 54 µs on two threads against 96 µs on one,
 /// so they are split; a 50×10 layer's are not.
-pub(super) const MIN_FMAS_PER_THREAD: usize = 1 << 20;
+const MIN_FMAS_PER_THREAD: usize = 1 << 20;
 
 /// Blocks per thread when splitting a product (see [`parallel`]).
 const BLOCKS_PER_THREAD: usize = 4;

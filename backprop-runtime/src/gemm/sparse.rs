@@ -6,13 +6,15 @@
 use super::pool::{self, SharedOut};
 use super::{GemmScalar, Kernels};
 
-// The threshold is the dense kernels' one, counted before skipping: at the
-// book's 100×784×50 on MNIST, two threads cut the two sparse products from
-// about 98 µs to 58 µs, and the whole step from about 132 µs to 124 µs. (The
-// step gains less than its products, because the next batch's gather and the
-// SGD update then write cache lines of `x`, `W` and `dW` that the other core
-// holds; see `pool::split_like_last_product`.)
-use super::dense::MIN_FMAS_PER_THREAD;
+/// Below this many potential multiply-adds (before skipping) per thread,
+/// a hand-off costs more than it saves. Higher than the dense threshold: at
+/// the book's 100×784×50 on MNIST, two threads cut the two sparse products from
+/// about 98 µs to 58 µs, but the step gains little, because the next batch's
+/// gather and the SGD update then write cache lines of `x`, `W` and `dW` that
+/// the other core holds (see `pool::split_like_last_product`): 124 µs against
+/// 132 µs on an idle machine, and up to twice as slow as one thread when the
+/// host was busy. One thread is the robust choice here.
+const MIN_FMAS_PER_THREAD: usize = 1 << 22;
 
 /// Blocks of rows per thread: a late or preempted thread delays one small
 /// block, not half the product.
