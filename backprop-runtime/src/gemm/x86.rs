@@ -319,11 +319,7 @@ unsafe fn compact_nonzeros_f32_avx2(values: &[f32], indices: &mut Indices) -> us
         }
     }
     let done = values.len() - blocks.remainder().len();
-    for (offset, &value) in blocks.remainder().iter().enumerate() {
-        indices[count] = (done + offset) as u32;
-        count += usize::from(value != 0.0);
-    }
-    count
+    compact_rest(blocks.remainder(), done, indices, count)
 }
 
 /// The f64 twin of [`compact_nonzeros_f32_avx2`], four values per block.
@@ -354,11 +350,7 @@ unsafe fn compact_nonzeros_f64_avx2(values: &[f64], indices: &mut Indices) -> us
         }
     }
     let done = values.len() - blocks.remainder().len();
-    for (offset, &value) in blocks.remainder().iter().enumerate() {
-        indices[count] = (done + offset) as u32;
-        count += usize::from(value != 0.0);
-    }
-    count
+    compact_rest(blocks.remainder(), done, indices, count)
 }
 
 /// [`compact_nonzeros_f32`] with AVX-512, sixteen values at a time: one compare gives a
@@ -387,11 +379,7 @@ unsafe fn compact_nonzeros_f32_avx512(values: &[f32], indices: &mut Indices) -> 
         positions = _mm512_add_epi32(positions, _mm512_set1_epi32(16));
     }
     let done = values.len() - blocks.remainder().len();
-    for (offset, &value) in blocks.remainder().iter().enumerate() {
-        indices[count] = (done + offset) as u32;
-        count += usize::from(value != 0.0);
-    }
-    count
+    compact_rest(blocks.remainder(), done, indices, count)
 }
 
 /// The f64 twin of [`compact_nonzeros_f32_avx512`], eight values at a time.
@@ -416,9 +404,21 @@ unsafe fn compact_nonzeros_f64_avx512(values: &[f64], indices: &mut Indices) -> 
         positions = _mm256_add_epi32(positions, _mm256_set1_epi32(8));
     }
     let done = values.len() - blocks.remainder().len();
-    for (offset, &value) in blocks.remainder().iter().enumerate() {
+    compact_rest(blocks.remainder(), done, indices, count)
+}
+
+/// The scalar end of a compaction: appends the positions (from `done`) of the
+/// non-zeros of `rest` after the `count` found so far, and returns the new count.
+fn compact_rest<T: Copy + Default + PartialEq>(
+    rest: &[T],
+    done: usize,
+    indices: &mut Indices,
+    mut count: usize,
+) -> usize {
+    for (offset, &value) in rest.iter().enumerate() {
         indices[count] = (done + offset) as u32;
-        count += usize::from(value != 0.0);
+        // NaN != 0 holds, so NaN counts as non-zero, as in the vector compares.
+        count += usize::from(value != T::default());
     }
     count
 }
