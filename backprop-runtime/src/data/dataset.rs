@@ -164,7 +164,9 @@ impl Dataset {
     /// Copies the examples at `indices` into caller buffers without allocating:
     /// `x` receives `indices.len()` rows of `features()` values, each pixel as
     /// `pixel / 255` in `[0, 1]` (the book's `normalize=True`), and `labels` their
-    /// class indices.
+    /// class indices. After a matrix product that used several threads (a training
+    /// step on dense inputs), the rows are converted on those threads too, each
+    /// writing the part of `x` it last read (see [`crate::parallel`]).
     ///
     /// # Errors
     /// [`DataError::BufferLength`] when `x` is not `indices.len() * features()` long or
