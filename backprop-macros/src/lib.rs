@@ -1,8 +1,8 @@
 //! The `network!` macro of backprop.
 //!
-//! A pipeline of small steps: [`ast`] parses the declaration as written, [`check`]
+//! A pipeline of small steps: `ast` parses the declaration as written, `check`
 //! infers every width and reports every mistake at the token that makes it, and
-//! [`expand`] writes the struct and its straight-line methods.
+//! `expand` writes the struct and its straight-line methods.
 
 #![warn(missing_docs)]
 

@@ -1,7 +1,7 @@
 //! The three matrix products of a dense layer, writing into preallocated outputs.
 //!
 //! Layers call these and nothing else for their heavy arithmetic. They hand row-major
-//! slices to the [`gemm`](crate::gemm) kernels, which allocate nothing and skip the
+//! slices to the [`gemm`] kernels, which allocate nothing and skip the
 //! zeros of a mostly-zero input (MNIST pixels, ReLU outputs) when that is faster.
 
 use ndarray::{ArrayBase, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Data, Dimension};

@@ -253,41 +253,44 @@ fn has_avx512_compress() -> bool {
     is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512vl")
 }
 
-/// Writes the positions `i` of `values[i] != 0` (NaN counts as non-zero) to
-/// the front of `indices` and returns their count.
-///
-/// # Safety
-/// AVX2 is available; `values.len() <= SEGMENT`.
-#[target_feature(enable = "avx2,fma")]
-unsafe fn compact_nonzeros_f32(values: &[f32], indices: &mut Indices) -> usize {
-    // SAFETY: the CPU has the features checked; the length bound is ours.
-    unsafe {
-        if has_avx512_compress() {
-            compact_nonzeros_f32_avx512(values, indices)
-        } else {
-            compact_nonzeros_f32_avx2(values, indices)
+/// Writes `$name`, which writes the positions `i` of `values[i] != 0` (NaN
+/// counts as non-zero) to the front of `indices` and returns their count, with
+/// AVX-512 where the CPU has it, else with AVX2.
+macro_rules! compaction {
+    ($name:ident, $t:ty, $avx512:ident, $avx2:ident) => {
+        /// See [`compaction`].
+        ///
+        /// # Safety
+        /// AVX2 is available; `values.len() <= SEGMENT`.
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn $name(values: &[$t], indices: &mut Indices) -> usize {
+            // SAFETY: the CPU has the features checked; the length bound is ours.
+            unsafe {
+                if has_avx512_compress() {
+                    $avx512(values, indices)
+                } else {
+                    $avx2(values, indices)
+                }
+            }
         }
-    }
+    };
 }
 
-/// The f64 twin of [`compact_nonzeros_f32`].
-///
-/// # Safety
-/// AVX2 is available; `values.len() <= SEGMENT`.
-#[target_feature(enable = "avx2,fma")]
-unsafe fn compact_nonzeros_f64(values: &[f64], indices: &mut Indices) -> usize {
-    // SAFETY: the CPU has the features checked; the length bound is ours.
-    unsafe {
-        if has_avx512_compress() {
-            compact_nonzeros_f64_avx512(values, indices)
-        } else {
-            compact_nonzeros_f64_avx2(values, indices)
-        }
-    }
-}
+compaction!(
+    compact_nonzeros_f32,
+    f32,
+    compact_nonzeros_f32_avx512,
+    compact_nonzeros_f32_avx2
+);
+compaction!(
+    compact_nonzeros_f64,
+    f64,
+    compact_nonzeros_f64_avx512,
+    compact_nonzeros_f64_avx2
+);
 
-/// [`compact_nonzeros_f32`] with AVX2 alone, each block of 8 is compared at once and its non-zero
-/// positions are packed to the front with a table-driven permutation. A
+/// `compact_nonzeros_f32` with AVX2 alone, branch-free: each block of 8 is
+/// compared at once and its non-zero positions are packed to the front with a table-driven permutation. A
 /// branch per element (or per set bit) would mispredict on MNIST's irregular
 /// zeros, costing more than the multiply-adds it saves.
 ///
@@ -353,7 +356,7 @@ unsafe fn compact_nonzeros_f64_avx2(values: &[f64], indices: &mut Indices) -> us
     compact_rest(blocks.remainder(), done, indices, count)
 }
 
-/// [`compact_nonzeros_f32`] with AVX-512, sixteen values at a time: one compare gives a
+/// `compact_nonzeros_f32` with AVX-512, sixteen values at a time: one compare gives a
 /// mask and one compress packs the selected positions, where the AVX2 form
 /// needs about seventeen instructions per eight values. Both sparse kernels
 /// compact every row of `x` once per product, so at batch 100 this was about
