@@ -166,7 +166,7 @@ impl Dataset {
     /// `pixel / 255` in `[0, 1]` (the book's `normalize=True`), and `labels` their
     /// class indices. After a matrix product that used several threads (a training
     /// step on dense inputs), the rows are converted on those threads too, each
-    /// writing the part of `x` it last read (see [`crate::parallel`]).
+    /// writing its own range of rows of `x` (see [`crate::parallel`]).
     ///
     /// # Errors
     /// [`DataError::BufferLength`] when `x` is not `indices.len() * features()` long or
@@ -197,10 +197,10 @@ impl Dataset {
             });
         }
         let features = self.features();
-        // Whole rows per thread, even for zero features (a grain of at least 1).
-        crate::gemm::split_like_last_product(x, features.max(1), &|first, rows| {
-            let first_row = first.checked_div(features).unwrap_or(0);
-            let indices = &indices[first_row..first_row + rows.len() / features.max(1)];
+        // Whole rows per thread (a data set always has at least one feature).
+        crate::gemm::split_like_last_product(x, features, &|first, rows| {
+            let first_row = first / features;
+            let indices = &indices[first_row..first_row + rows.len() / features];
             // Rows drawn at random from a large set are mostly not in cache. Touching
             // one byte of every cache line of every row first issues those loads
             // together, so their latencies overlap instead of stalling the conversion
