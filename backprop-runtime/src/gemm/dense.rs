@@ -39,9 +39,9 @@ const ROW_CHUNK: usize = 512;
 /// A read-only matrix: element `(i, j)` is `data[i * row_stride + j * col_stride]`.
 #[derive(Clone, Copy)]
 pub(super) struct View<'a, T> {
-    data: &'a [T],
-    row_stride: usize,
-    col_stride: usize,
+    pub(super) data: &'a [T],
+    pub(super) row_stride: usize,
+    pub(super) col_stride: usize,
 }
 
 /// The output: a row-major block starting at `ptr` with row stride `ld`.
@@ -169,7 +169,11 @@ pub(super) fn a_bt<T: GemmScalar>(
 /// panels: since `A` is read in place, a column split duplicates no work.
 /// There are a few blocks per thread, so that a thread that starts late or
 /// is preempted (the machine is shared) delays one small block, not half
-/// the product.
+/// the product. When there are too few panels for that (3 for a 50-wide
+/// layer, whose last 2 columns are skinny), the rows are cut too, into a
+/// multiple of the thread count: each block then packs its panel again, but
+/// the threads finish together (the book's 100×784×50 forward product went
+/// from 54 to 48 µs on two threads).
 #[allow(clippy::too_many_arguments)]
 fn parallel<T: GemmScalar>(
     kernels: &Kernels<T>,
@@ -191,26 +195,44 @@ fn parallel<T: GemmScalar>(
         return unsafe { serial(kernels, m, k, n, a, b, init, out) };
     }
     let threads = work_threads(m, k, n);
-    let row_chunks = m.div_ceil(ROW_CHUNK).min(BLOCKS_PER_THREAD * threads);
-    let rows_per_chunk = m.div_ceil(row_chunks).next_multiple_of(kernels.mr);
-    let panels = n.div_ceil(kernels.nr);
+    let wanted_blocks = BLOCKS_PER_THREAD * threads;
+    // Whole panels are what the column groups share out; skinny columns
+    // (a fraction of a panel's work) ride with the last group.
+    let panels = if skinny_columns(kernels, a, n).is_some() {
+        (n / kernels.nr).max(1)
+    } else {
+        n.div_ceil(kernels.nr)
+    };
+    let mut row_chunks = m.div_ceil(ROW_CHUNK).min(wanted_blocks);
     let col_groups = if threads == 1 {
         1
     } else {
-        (BLOCKS_PER_THREAD * threads)
-            .div_ceil(row_chunks)
-            .clamp(1, panels)
+        wanted_blocks.div_ceil(row_chunks).clamp(1, panels)
     };
-    let cols_per_group = panels.div_ceil(col_groups) * kernels.nr;
-    let col_groups = n.div_ceil(cols_per_group);
+    if threads > 1 {
+        // Too few panels to share evenly (3 for a 50-wide layer): cut the
+        // rows too, into chunks of at least `mc` rows.
+        let max_chunks = (m / kernels.mc).max(1);
+        row_chunks = row_chunks.max(wanted_blocks.div_ceil(col_groups));
+        while !(row_chunks * col_groups).is_multiple_of(threads) && row_chunks < max_chunks {
+            row_chunks += 1;
+        }
+        row_chunks = row_chunks.min(max_chunks);
+    }
+    let rows_per_chunk = m.div_ceil(row_chunks).next_multiple_of(kernels.mr);
     let row_chunks = m.div_ceil(rows_per_chunk);
+    let panels_per_group = panels.div_ceil(col_groups);
+    let cols_per_group = panels_per_group * kernels.nr;
+    let col_groups = panels.div_ceil(panels_per_group);
     pool::run(row_chunks * col_groups, threads, &|block| {
-        let (first_row, first_col) = (
-            (block / col_groups) * rows_per_chunk,
-            (block % col_groups) * cols_per_group,
-        );
+        let (group, first_row) = (block % col_groups, (block / col_groups) * rows_per_chunk);
+        let first_col = group * cols_per_group;
         let rows = rows_per_chunk.min(m - first_row);
-        let cols = cols_per_group.min(n - first_col);
+        let cols = if group + 1 == col_groups {
+            n - first_col
+        } else {
+            cols_per_group
+        };
         let a_rows = View {
             data: &a.data[first_row * a.row_stride..],
             ..a
@@ -298,16 +320,30 @@ unsafe fn serial<T: GemmScalar>(
             }
         }
     }
+    let skinny = skinny_columns(kernels, a, n);
     let mut b_buffer = PackBuffer::<B_BLOCK_BYTES>(MaybeUninit::uninit());
     for jc in (0..n).step_by(nc) {
         let nc_block = nc.min(n - jc);
+        // The skinny columns, if any, are the last block's last ones.
+        let (skinny_kernel, skinny_cols) = match skinny {
+            Some((kernel, cols)) if jc + nc_block == n => (Some(kernel), cols),
+            _ => (None, 0),
+        };
+        let panel_cols = nc_block - skinny_cols;
         for pc in (0..k).step_by(kc) {
             let kc_block = kc.min(k - pc);
-            let slots = b_buffer.slots::<T>(nc_block.div_ceil(nr) * nr * kc_block);
-            (kernels.pack_b)(b, pc, kc_block, jc, nc_block, slots);
-            // SAFETY: pack_b wrote every slot.
-            let b_packed: &[T] =
-                unsafe { std::slice::from_raw_parts(slots.as_ptr().cast(), slots.len()) };
+            let panels_len = panel_cols.div_ceil(nr) * nr * kc_block;
+            let slots = b_buffer.slots::<T>(panels_len + skinny_cols * kc_block);
+            let (panel_slots, skinny_slots) = slots.split_at_mut(panels_len);
+            (kernels.pack_b)(b, pc, kc_block, jc, panel_cols, panel_slots);
+            pack_transposed(b, pc, kc_block, jc + panel_cols, skinny_cols, skinny_slots);
+            // SAFETY: pack_b and pack_transposed wrote every slot.
+            let (b_packed, b_skinny): (&[T], &[T]) = unsafe {
+                (
+                    std::slice::from_raw_parts(panel_slots.as_ptr().cast(), panel_slots.len()),
+                    std::slice::from_raw_parts(skinny_slots.as_ptr().cast(), skinny_slots.len()),
+                )
+            };
             let accumulate = preset || pc > 0;
             // mc rows of A (mc·kc values) stay in L2 while all B panels pass.
             for ic in (0..m).step_by(mc) {
@@ -327,7 +363,7 @@ unsafe fn serial<T: GemmScalar>(
                         };
                         let tile = Tile {
                             rows,
-                            cols: nr.min(jc + nc_block - j),
+                            cols: nr.min(jc + panel_cols - j),
                             // SAFETY: (i, j) lies in the m×n block.
                             c: unsafe { out.ptr.add(i * out.ld + j) },
                             ld: out.ld,
@@ -339,9 +375,68 @@ unsafe fn serial<T: GemmScalar>(
                         unsafe { run_tile(kernels, kc_block, &a_panel, b_panel, tile) };
                     }
                 }
+                if let Some(kernel) = skinny_kernel {
+                    let a_block = View {
+                        data: &a.data[ic * a.row_stride + pc * a.col_stride..],
+                        ..a
+                    };
+                    let block = SkinnyBlock {
+                        rows: mc_block,
+                        depth: kc_block,
+                        cols: skinny_cols,
+                        a: a_block,
+                        bt: b_skinny.as_ptr(),
+                        // SAFETY: (ic, jc + panel_cols) lies in the m×n block.
+                        c: unsafe { out.ptr.add(ic * out.ld + jc + panel_cols) },
+                        ldc: out.ld,
+                        accumulate,
+                    };
+                    // SAFETY: the kernel suits A's layout (`skinny_columns`), the
+                    // block's reads stay inside `a`, `b_skinny` holds its
+                    // columns, and the rows×cols block lies inside `out`.
+                    unsafe { kernel(&block) };
+                }
             }
         }
     }
+}
+
+/// `C[0..rows, 0..cols] (+)= A[0..rows, 0..depth] · B` for the last few
+/// columns of a product (at most `nr / 4`, past the last whole panel).
+pub(super) struct SkinnyBlock<'a, T> {
+    pub(super) rows: usize,
+    pub(super) depth: usize,
+    pub(super) cols: usize,
+    /// `A` from the block's first element.
+    pub(super) a: View<'a, T>,
+    /// Those columns of `B` transposed: `cols` rows of `depth` values.
+    pub(super) bt: *const T,
+    /// The block's top-left element of `C`, valid for rows×cols with row stride `ldc`.
+    pub(super) c: *mut T,
+    pub(super) ldc: usize,
+    /// Add to `C` rather than replace it.
+    pub(super) accumulate: bool,
+}
+
+/// The kernel for the columns past the last whole panel, and their count,
+/// when there are few enough of them and a kernel suits `A`'s layout.
+fn skinny_columns<T>(
+    kernels: &Kernels<T>,
+    a: View<'_, T>,
+    n: usize,
+) -> Option<(super::SkinnyKernel<T>, usize)> {
+    let cols = n % kernels.nr;
+    if cols == 0 || cols > kernels.nr / 4 {
+        return None;
+    }
+    let kernel = if a.col_stride == 1 {
+        kernels.skinny_dot
+    } else if a.row_stride == 1 {
+        kernels.skinny_axpy
+    } else {
+        None
+    };
+    kernel.map(|kernel| (kernel, cols))
 }
 
 /// A `rows×cols` corner of `C` (at most `mr×nr`) that one kernel call updates.
@@ -445,6 +540,23 @@ pub(super) fn pack_b<T: GemmScalar, const NR: usize>(
                     });
                 }
             }
+        }
+    }
+}
+
+/// Packs `B[p0..p0+depth, j0..j0+cols]` transposed: column `j0 + c` becomes
+/// `dst[c·depth..(c+1)·depth]`, the layout of the skinny kernels.
+fn pack_transposed<T: GemmScalar>(
+    b: View<'_, T>,
+    p0: usize,
+    depth: usize,
+    j0: usize,
+    cols: usize,
+    dst: &mut [MaybeUninit<T>],
+) {
+    for (c, column) in dst.chunks_exact_mut(depth).take(cols).enumerate() {
+        for (p, slot) in column.iter_mut().enumerate() {
+            slot.write(b.data[(p0 + p) * b.row_stride + (j0 + c) * b.col_stride]);
         }
     }
 }

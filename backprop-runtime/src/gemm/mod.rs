@@ -218,6 +218,14 @@ type MicroKernel<T> = unsafe fn(
     accumulate: bool,
 );
 
+/// Computes a [`dense::SkinnyBlock`]: the last few columns of a product.
+///
+/// # Safety
+/// The CPU supports the kernel's instruction set, `A` has the layout the
+/// kernel is for (see [`Kernels::skinny_dot`], [`Kernels::skinny_axpy`]), and
+/// the block's pointers are valid as its fields say.
+type SkinnyKernel<T> = unsafe fn(block: &dense::SkinnyBlock<'_, T>);
+
 /// Packs a `depth×cols` block of `B` at `(p0, j0)` into `nr`-wide panels.
 type PackB<T> = fn(
     b: dense::View<'_, T>,
@@ -262,6 +270,15 @@ pub struct Kernels<T> {
     /// columns (e.g. the 2 columns past 48 of a 50-wide layer): it costs half
     /// the FMAs of `micro`, which would multiply 14 padding zeros there.
     narrow_micro: Option<MicroKernel<T>>,
+    /// The last columns past whole panels when there are at most `nr / 4` of
+    /// them and `A`'s rows are contiguous (forward, input gradient): dot
+    /// products along those rows cost FMAs for the real columns only, where
+    /// even `narrow_micro` spends them on `nr / 2`. A 50-wide f32 layer's 2
+    /// last columns took a fifth of its forward product with `narrow_micro`.
+    skinny_dot: Option<SkinnyKernel<T>>,
+    /// The same, when `A`'s columns are contiguous (the weight gradient's
+    /// `xᵀ`): vectors down the columns of `A` times broadcast values of `B`.
+    skinny_axpy: Option<SkinnyKernel<T>>,
     pack_b: PackB<T>,
     sparse_forward: SparseForward<T>,
     sparse_at_b: SparseAtB<T>,

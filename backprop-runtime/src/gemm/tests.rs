@@ -123,6 +123,18 @@ const SHAPES: &[(usize, usize, usize)] = &[
     (100, 50, 10),
     (200, 20, 150),
     (100, 784, 50),
+    // Columns past whole panels (2 of 50, 1 to 4 past 16, alone) meet the
+    // skinny kernels, in both layouts, with edge rows and several k blocks.
+    (61, 100, 50),
+    (37, 611, 18),
+    (9, 53, 33),
+    (100, 261, 2),
+    (5, 300, 4),
+    (50, 17, 19),
+    (13, 9, 20),
+    (784, 100, 10),
+    (300, 70, 17),
+    (520, 40, 50),
 ];
 
 /// Runs `check(table_name, kernels, sparsity, zeros)` for every table,
@@ -228,11 +240,12 @@ fn input_gradient_matches_naive_f64() {
 #[test]
 fn public_functions_match_naive_with_two_threads() {
     // Large enough to be split (by column groups; the tall one also by row
-    // chunks). Other tests may hold the pool, in which case the call runs
-    // serially and must give the same result.
+    // chunks; the book's layer, with too few panels to share, by both, its
+    // last two columns skinny). Other tests may hold the pool, in which case
+    // the call runs serially and must give the same result.
     set_threads(2);
     let mut rng = Lcg(0x2);
-    for (m, k, n) in [(192, 400, 120), (4400, 60, 40)] {
+    for (m, k, n) in [(192, 400, 120), (4400, 60, 40), (100, 784, 50)] {
         let a = rng.matrix::<f64>(m * k, 0.81);
         let b = rng.matrix::<f64>(k * n, 0.0);
         let d = rng.matrix::<f64>(m * n, 0.0);
