@@ -225,7 +225,11 @@ fn parallel<T: GemmScalar>(
     let cols_per_group = panels_per_group * kernels.nr;
     let col_groups = panels.div_ceil(panels_per_group);
     pool::run(row_chunks * col_groups, threads, &|block| {
-        let (group, first_row) = (block % col_groups, (block / col_groups) * rows_per_chunk);
+        // The last group, which may carry skinny columns, is handed out
+        // first, one block per row chunk: claimed last, its extra work
+        // would all fall on one thread.
+        let group = (block / row_chunks + col_groups - 1) % col_groups;
+        let first_row = (block % row_chunks) * rows_per_chunk;
         let first_col = group * cols_per_group;
         let rows = rows_per_chunk.min(m - first_row);
         let cols = if group + 1 == col_groups {

@@ -244,12 +244,30 @@ fn tile_sums_f64(acc: &[[__m256d; 2]; 6]) -> [[f64; 2]; 6] {
     sums
 }
 
+/// Lanes `0..live` of an f32 vector set, for `_mm256_maskload_ps`.
+#[target_feature(enable = "avx2,fma")]
+fn lane_mask_f32(live: usize) -> __m256i {
+    let live = i32::try_from(live).unwrap_or(i32::MAX);
+    _mm256_cmpgt_epi32(
+        _mm256_set1_epi32(live),
+        _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+    )
+}
+
+/// Lanes `0..live` of an f64 vector set, for `_mm256_maskload_pd`.
+#[target_feature(enable = "avx2,fma")]
+fn lane_mask_f64(live: usize) -> __m256i {
+    let live = i64::try_from(live).unwrap_or(i64::MAX);
+    _mm256_cmpgt_epi64(_mm256_set1_epi64x(live), _mm256_setr_epi64x(0, 1, 2, 3))
+}
+
 /// Writes the two skinny kernels (see [`super::SkinnyKernel`]) for one element
 /// type. Both cover two columns at a time (a lone last column is computed twice
 /// and written once) with 12 accumulators.
 macro_rules! skinny_kernels {
     ($dot:ident, $axpy:ident, $t:ty, $lanes:literal, $setzero:ident, $loadu:ident,
-     $storeu:ident, $broadcast:ident, $fmadd:ident, $tile_sums:ident) => {
+     $maskload:ident, $lane_mask:ident, $storeu:ident, $broadcast:ident, $fmadd:ident,
+     $tile_sums:ident) => {
         /// [`super::SkinnyKernel`] for `A` with contiguous rows: a 6×2 tile of
         /// dot products, vectorised along the rows of `A` and of `bt`.
         ///
@@ -316,9 +334,9 @@ macro_rules! skinny_kernels {
         }
 
         /// [`super::SkinnyKernel`] for `A` with contiguous columns: tiles of
-        /// six vectors down a column of `C` (then single vectors, then single
-        /// rows), each step adding a column of `A` times a broadcast value of
-        /// `bt`.
+        /// six vectors down a column of `C` (then single vectors, then a
+        /// masked one), each step adding a column of `A` times a broadcast
+        /// value of `bt`.
         ///
         /// # Safety
         /// As [`super::SkinnyKernel`], with `a.row_stride == 1`.
@@ -376,16 +394,55 @@ macro_rules! skinny_kernels {
                 }
             }
 
-            let &SkinnyBlock {
-                rows,
-                depth,
-                cols,
-                a,
-                bt,
-                c,
-                ldc,
-                accumulate,
-            } = block;
+            /// Rows `i0..i0 + live` of the block, fewer than one vector:
+            /// [`tile`] with masked loads.
+            ///
+            /// # Safety
+            /// As the enclosing kernel, with those rows inside the block.
+            #[target_feature(enable = "avx2,fma")]
+            unsafe fn tail(block: &SkinnyBlock<'_, $t>, i0: usize, live: usize) {
+                let &SkinnyBlock {
+                    depth,
+                    cols,
+                    a,
+                    bt,
+                    c,
+                    ldc,
+                    accumulate,
+                    ..
+                } = block;
+                let mask = $lane_mask(live);
+                for c0 in (0..cols).step_by(2) {
+                    let tile_cols = 2.min(cols - c0);
+                    // SAFETY: columns c0 and c0 + tile_cols - 1 < cols of `bt`.
+                    let b = unsafe { [bt.add(c0 * depth), bt.add((c0 + tile_cols - 1) * depth)] };
+                    let mut acc = [$setzero(); 2];
+                    let mut a_column = a.data.as_ptr().wrapping_add(i0);
+                    for p in 0..depth {
+                        // SAFETY: step p < depth of the live rows, and of `bt`.
+                        unsafe {
+                            let a_values = $maskload(a_column, mask);
+                            acc[0] = $fmadd(a_values, $broadcast(&*b[0].add(p)), acc[0]);
+                            acc[1] = $fmadd(a_values, $broadcast(&*b[1].add(p)), acc[1]);
+                        }
+                        a_column = a_column.wrapping_add(a.col_stride);
+                    }
+                    for (col, &sums) in acc.iter().enumerate().take(tile_cols) {
+                        let mut values = [0.0; $lanes];
+                        // SAFETY: `values` holds one vector.
+                        unsafe { $storeu(values.as_mut_ptr(), sums) };
+                        for (lane, &sum) in values.iter().enumerate().take(live) {
+                            // SAFETY: row i0 + lane < rows and column c0 + col lie in the block.
+                            unsafe {
+                                let out = c.add((i0 + lane) * ldc + c0 + col);
+                                *out = if accumulate { *out + sum } else { sum };
+                            }
+                        }
+                    }
+                }
+            }
+
+            let &SkinnyBlock { rows, a, .. } = block;
             debug_assert_eq!(a.row_stride, 1);
             let mut i0 = 0;
             while i0 + 6 * $lanes <= rows {
@@ -398,19 +455,10 @@ macro_rules! skinny_kernels {
                 unsafe { tile::<1>(block, i0) };
                 i0 += $lanes;
             }
-            for i in i0..rows {
-                for col in 0..cols {
-                    let mut sum = 0.0;
-                    for p in 0..depth {
-                        // SAFETY: (i, p) lies in the block, p < depth in column col of `bt`.
-                        sum += a.data[i + p * a.col_stride] * unsafe { *bt.add(col * depth + p) };
-                    }
-                    // SAFETY: (i, col) lies in the rows×cols block.
-                    unsafe {
-                        let out = c.add(i * ldc + col);
-                        *out = if accumulate { *out + sum } else { sum };
-                    }
-                }
+            if i0 < rows {
+                // SAFETY: rows i0..rows lie in the block; the masked loads
+                // read no further.
+                unsafe { tail(block, i0, rows - i0) };
             }
         }
     };
@@ -423,6 +471,8 @@ skinny_kernels!(
     8,
     _mm256_setzero_ps,
     _mm256_loadu_ps,
+    _mm256_maskload_ps,
+    lane_mask_f32,
     _mm256_storeu_ps,
     _mm256_broadcast_ss,
     _mm256_fmadd_ps,
@@ -435,6 +485,8 @@ skinny_kernels!(
     4,
     _mm256_setzero_pd,
     _mm256_loadu_pd,
+    _mm256_maskload_pd,
+    lane_mask_f64,
     _mm256_storeu_pd,
     _mm256_broadcast_sd,
     _mm256_fmadd_pd,
