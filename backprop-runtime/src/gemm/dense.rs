@@ -225,11 +225,9 @@ fn parallel<T: GemmScalar>(
     let cols_per_group = panels_per_group * kernels.nr;
     let col_groups = panels.div_ceil(panels_per_group);
     pool::run(row_chunks * col_groups, threads, &|block| {
-        // The last group, which may carry skinny columns, is handed out
-        // first, one block per row chunk: claimed last, its extra work
-        // would all fall on one thread.
-        let group = (block / row_chunks + col_groups - 1) % col_groups;
-        let first_row = (block % row_chunks) * rows_per_chunk;
+        // Row chunk by row chunk: the caller, claiming from the front, runs
+        // the first rows of C and the workers the last (see `pool`).
+        let (first_row, group) = ((block / col_groups) * rows_per_chunk, block % col_groups);
         let first_col = group * cols_per_group;
         let rows = rows_per_chunk.min(m - first_row);
         let cols = if group + 1 == col_groups {

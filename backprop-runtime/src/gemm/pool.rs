@@ -3,8 +3,9 @@
 //! `std::thread::scope` and most pools allocate per call (a spawned thread, a
 //! boxed job). Here a job is a borrowed `&dyn Fn(usize)` published through a
 //! static slot: the caller and the workers claim its parts from an atomic
-//! counter, and the caller returns only once every part has finished. After
-//! the workers exist, a call allocates nothing.
+//! range, the caller from the front and the workers from the back, and the
+//! caller returns only once every part has finished. After the workers
+//! exist, a call allocates nothing.
 //!
 //! Workers spin briefly before sleeping, because a training step issues its
 //! products back to back and a futex wake-up costs tens of microseconds, a
@@ -119,6 +120,10 @@ pub(super) fn note_product(threads: usize) {
     LAST_PRODUCT_SPLIT.store(split, Ordering::Relaxed);
 }
 
+/// Below this size a hand-off to the workers costs more than the work: the
+/// biases and the 50×10 weights of the book's net are updated on the caller.
+const MIN_SPLIT_BYTES: usize = 16 * 1024;
+
 /// Runs `body(first, piece)` over `data` cut into one contiguous piece per thread
 /// (each a multiple of `grain` elements, but the last, and starting at element
 /// `first`), on the workers too if the last product used them, else on the
@@ -132,16 +137,18 @@ pub(super) fn note_product(threads: usize) {
 /// the book's net with dense inputs on 2 cores: gather 52 → 32 µs, SGD update
 /// 18 → 10 µs. After a product on one thread the lines are all on this core,
 /// and splitting would scatter them instead (gather 21 → 28 µs on MNIST).
+/// Data smaller than [`MIN_SPLIT_BYTES`] stays in one piece.
 pub(crate) fn split_like_last_product<T: Send>(
     data: &mut [T],
     grain: usize,
     body: &(dyn Fn(usize, &mut [T]) + Sync),
 ) {
-    let threads = if LAST_PRODUCT_SPLIT.load(Ordering::Relaxed) {
-        threads()
-    } else {
-        1
-    };
+    let threads =
+        if LAST_PRODUCT_SPLIT.load(Ordering::Relaxed) && size_of_val(data) >= MIN_SPLIT_BYTES {
+            threads()
+        } else {
+            1
+        };
     let per_part = data.len().div_ceil(threads).next_multiple_of(grain.max(1));
     if threads == 1 || per_part >= data.len() {
         return body(0, data);
@@ -209,7 +216,8 @@ struct Slot {
     epoch: u64,
 }
 
-/// Bits of [`Pool::claims`] that count claimed parts; the rest tag the epoch.
+/// Bits of each end of the unclaimed range in [`Pool::claims`]; the bits
+/// above both ends tag the epoch.
 const PART_BITS: u32 = 16;
 
 struct Pool {
@@ -222,10 +230,16 @@ struct Pool {
     slot: Mutex<Slot>,
     /// Mirror of `slot.epoch` that idle workers poll without locking.
     epoch: AtomicU64,
-    /// `epoch << PART_BITS | next unclaimed part`. Parts are claimed, not
-    /// assigned: if a worker is slow to wake (the machine is busy), the
-    /// caller runs its part instead of waiting. The epoch tag stops a worker
-    /// that wakes after its job ended from claiming a part of the next one.
+    /// `epoch << 2·PART_BITS | front << PART_BITS | back`: the unclaimed
+    /// parts are `front..back`. Parts are claimed, not assigned: if a worker
+    /// is slow to wake (the machine is busy), the caller runs its parts
+    /// instead of waiting. The caller claims from the front and the workers
+    /// from the back, so that on two threads each runs the same half of a
+    /// job as of the jobs before, as long as neither falls behind: a
+    /// product's first row chunks and the first half of the batch gathering
+    /// or of the SGD update then stay on the caller's core, with the cache
+    /// lines they share. The epoch tag stops a worker that wakes after its
+    /// job ended from claiming a part of the next one.
     claims: AtomicU64,
     /// Parts of the current job that have finished.
     finished: AtomicUsize,
@@ -303,7 +317,7 @@ pub(super) fn run(parts: usize, threads: usize, task: &Task<'_>) {
             helpers,
         });
         POOL.claims
-            .store(slot.epoch << PART_BITS, Ordering::Release);
+            .store(pack_claims(slot.epoch, 0, parts), Ordering::Release);
         // SeqCst here and on `sleeping_workers` (both sides): either a worker
         // going to sleep sees the new epoch, or this sees it asleep and wakes it.
         POOL.epoch.store(slot.epoch, Ordering::SeqCst);
@@ -315,7 +329,7 @@ pub(super) fn run(parts: usize, threads: usize, task: &Task<'_>) {
     }
 
     let mut own = Ok(());
-    while let Some(part) = claim(epoch, parts) {
+    while let Some(part) = claim(epoch, End::Front) {
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| task(part))) {
             own = Err(payload);
         }
@@ -331,22 +345,38 @@ pub(super) fn run(parts: usize, threads: usize, task: &Task<'_>) {
     }
 }
 
-/// Claims the next part of job `epoch`, or `None` when all are taken or the
-/// job is over.
-fn claim(epoch: u64, parts: usize) -> Option<usize> {
+/// Which end of the unclaimed range a thread takes its parts from.
+#[derive(Clone, Copy)]
+enum End {
+    Front,
+    Back,
+}
+
+/// The value of [`Pool::claims`] for unclaimed parts `front..back` of job `epoch`.
+fn pack_claims(epoch: u64, front: usize, back: usize) -> u64 {
+    (epoch << (2 * PART_BITS)) | ((front as u64) << PART_BITS) | back as u64
+}
+
+/// Claims the next part of job `epoch` at `end`, or `None` when all are
+/// taken or the job is over.
+fn claim(epoch: u64, end: End) -> Option<usize> {
+    let field = (1_u64 << PART_BITS) - 1;
     let mut current = POOL.claims.load(Ordering::Acquire);
     loop {
-        let next = (current & ((1 << PART_BITS) - 1)) as usize;
-        if current >> PART_BITS != epoch || next >= parts {
+        let (front, back) = ((current >> PART_BITS) & field, current & field);
+        if current >> (2 * PART_BITS) != epoch & (u64::MAX >> (2 * PART_BITS)) || front >= back {
             return None;
         }
-        match POOL.claims.compare_exchange_weak(
-            current,
-            current + 1,
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        ) {
-            Ok(_) => return Some(next),
+        let (claimed, next) = match end {
+            End::Front => (front, current + (1 << PART_BITS)),
+            End::Back => (back - 1, current - 1),
+        };
+        match POOL
+            .claims
+            .compare_exchange_weak(current, next, Ordering::AcqRel, Ordering::Acquire)
+        {
+            // The parts are fewer than 2^PART_BITS (see `run`).
+            Ok(_) => return Some(claimed as usize),
             Err(actual) => current = actual,
         }
     }
@@ -411,7 +441,7 @@ fn worker(id: usize) {
         let Some(job) = job.filter(|job| id <= job.helpers) else {
             continue;
         };
-        while let Some(part) = claim(epoch, job.parts) {
+        while let Some(part) = claim(epoch, End::Back) {
             // SAFETY: the job is live while it has unfinished parts, and
             // ours counts until the `fetch_add` below.
             let task = unsafe { &*job.task };

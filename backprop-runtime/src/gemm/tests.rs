@@ -321,6 +321,33 @@ fn pool_runs_every_part_once_on_distinct_threads() {
 }
 
 #[test]
+fn caller_claims_from_the_front_and_workers_from_the_back() {
+    use std::sync::Mutex;
+    set_threads(2);
+    let caller = std::thread::current().id();
+    for _ in 0..50 {
+        let ran = Mutex::new(Vec::new());
+        pool::run(8, 2, &|part| {
+            // Long enough for a spinning worker to join in.
+            std::thread::sleep(std::time::Duration::from_micros(50));
+            let on_caller = std::thread::current().id() == caller;
+            ran.lock().unwrap().push((part, on_caller));
+        });
+        let mut ran = ran.into_inner().unwrap();
+        ran.sort_by_key(|&(part, _)| part);
+        let parts: Vec<usize> = ran.iter().map(|&(part, _)| part).collect();
+        assert_eq!(parts, (0..8).collect::<Vec<_>>(), "every part once");
+        // The caller's parts are a prefix, the worker's the rest (whether or
+        // not a worker joined in this time).
+        let callers = ran.iter().take_while(|&&(_, on_caller)| on_caller).count();
+        assert!(
+            ran[callers..].iter().all(|&(_, on_caller)| !on_caller),
+            "caller and worker parts interleave: {ran:?}"
+        );
+    }
+}
+
+#[test]
 fn within_split_keeps_every_part_on_the_calling_thread() {
     use std::sync::Mutex;
     set_threads(2);
