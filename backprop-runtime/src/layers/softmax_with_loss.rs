@@ -24,6 +24,8 @@ use crate::{Buffer, Float, Result, Targets};
 #[derive(Clone, Debug, Default)]
 pub struct SoftmaxWithLoss<T, const N: usize> {
     y: Buffer<T>,
+    /// Each row's largest score, kept between the passes of `forward`.
+    row_maxima: Vec<T>,
     labels: Vec<usize>,
     one_hot: Buffer<T>,
     targets_are_labels: bool,
@@ -35,6 +37,7 @@ impl<T: Float, const N: usize> SoftmaxWithLoss<T, N> {
     pub const fn new() -> Self {
         Self {
             y: Buffer::new(),
+            row_maxima: Vec::new(),
             labels: Vec::new(),
             one_hot: Buffer::new(),
             targets_are_labels: true,
@@ -48,15 +51,30 @@ impl<T: Float, const N: usize> SoftmaxWithLoss<T, N> {
         t.validate(x.nrows(), N)?;
         let rows = x.nrows();
         self.y.reshape(rows, N);
+        // Shifted scores for all rows first, then one call for all their
+        // exponentials: rows of 10 would leave most of each call to its tail.
+        self.row_maxima.clear();
+        for (z, mut y) in x.rows().into_iter().zip(self.y.view_mut().rows_mut()) {
+            let max = z.fold(T::neg_infinity(), |m, &v| m.max(v));
+            y.zip_mut_with(&z, |y, &v| *y = v - max);
+            self.row_maxima.push(max);
+        }
+        let mut y = self.y.view_mut();
+        match y.as_slice_mut() {
+            Some(shifted) => T::exp_non_positive(shifted),
+            None => y.mapv_inplace(T::exp),
+        }
         let mut total = T::zero();
-        for (r, (z, y)) in x
+        for (r, ((z, mut y), &max)) in x
             .rows()
             .into_iter()
-            .zip(self.y.view_mut().rows_mut())
+            .zip(y.rows_mut())
+            .zip(&self.row_maxima)
             .enumerate()
         {
-            let lse = softmax_row(z, y);
-            total += row_loss(z, lse, t, r);
+            let sum = y.sum();
+            y /= sum;
+            total += row_loss(z, max + sum.ln(), t, r);
         }
         match t {
             Targets::Labels(labels) => {
@@ -143,19 +161,37 @@ fn row_loss<T: Float>(z: ArrayView1<'_, T>, lse: T, t: &Targets<'_, T>, row: usi
     }
 }
 
+/// `log Σ exp(z)`, from a small buffer of shifted values at a time, so that the
+/// exponentials run in batches (see [`Float::exp_non_positive`]).
 fn log_sum_exp<T: Float>(z: ArrayView1<'_, T>) -> T {
     let max = z.fold(T::neg_infinity(), |m, &v| m.max(v));
-    max + z.fold(T::zero(), |s, &v| s + (v - max).exp()).ln()
+    let mut shifted = [T::zero(); 32];
+    let mut values = z.iter();
+    let mut sum = T::zero();
+    loop {
+        let mut filled = 0;
+        for (slot, &v) in shifted.iter_mut().zip(values.by_ref()) {
+            *slot = v - max;
+            filled += 1;
+        }
+        if filled == 0 {
+            break;
+        }
+        T::exp_non_positive(&mut shifted[..filled]);
+        sum += shifted[..filled].iter().copied().sum::<T>();
+    }
+    max + sum.ln()
 }
 
 /// Writes the softmax of `z` into `y` and returns `log Σ exp(z)`.
 fn softmax_row<T: Float>(z: ArrayView1<'_, T>, mut y: ArrayViewMut1<'_, T>) -> T {
     let max = z.fold(T::neg_infinity(), |m, &v| m.max(v));
-    let mut sum = T::zero();
-    Zip::from(&mut y).and(&z).for_each(|y, &v| {
-        *y = (v - max).exp();
-        sum += *y;
-    });
+    y.zip_mut_with(&z, |y, &v| *y = v - max);
+    match y.as_slice_mut() {
+        Some(shifted) => T::exp_non_positive(shifted),
+        None => y.mapv_inplace(T::exp),
+    }
+    let sum = y.sum();
     y /= sum;
     max + sum.ln()
 }
