@@ -342,65 +342,18 @@ macro_rules! skinny_kernels {
         /// As [`super::SkinnyKernel`], with `a.row_stride == 1`.
         #[target_feature(enable = "avx2,fma")]
         unsafe fn $axpy(block: &SkinnyBlock<'_, $t>) {
-            /// Rows `i0..i0 + V·lanes` of the block.
+            /// Rows `i0..i0 + (V - 1)·lanes + live` of the block: `V`
+            /// vectors, the last with `live` rows (masked loads when that is
+            /// fewer than a vector).
             ///
             /// # Safety
             /// As the enclosing kernel, with those rows inside the block.
             #[target_feature(enable = "avx2,fma")]
-            unsafe fn tile<const V: usize>(block: &SkinnyBlock<'_, $t>, i0: usize) {
-                let &SkinnyBlock {
-                    depth,
-                    cols,
-                    a,
-                    bt,
-                    c,
-                    ldc,
-                    accumulate,
-                    ..
-                } = block;
-                for c0 in (0..cols).step_by(2) {
-                    let tile_cols = 2.min(cols - c0);
-                    // SAFETY: columns c0 and c0 + tile_cols - 1 < cols of `bt`.
-                    let b = unsafe { [bt.add(c0 * depth), bt.add((c0 + tile_cols - 1) * depth)] };
-                    let mut acc = [[$setzero(); 2]; V];
-                    let mut a_column = a.data.as_ptr().wrapping_add(i0);
-                    for p in 0..depth {
-                        // SAFETY: step p < depth of rows inside the block, and of `bt`.
-                        unsafe {
-                            let b_values = [$broadcast(&*b[0].add(p)), $broadcast(&*b[1].add(p))];
-                            for (v, acc_vector) in acc.iter_mut().enumerate() {
-                                let a_values = $loadu(a_column.add(v * $lanes));
-                                acc_vector[0] = $fmadd(a_values, b_values[0], acc_vector[0]);
-                                acc_vector[1] = $fmadd(a_values, b_values[1], acc_vector[1]);
-                            }
-                        }
-                        a_column = a_column.wrapping_add(a.col_stride);
-                    }
-                    for (v, acc_vector) in acc.iter().enumerate() {
-                        for (col, &sums) in acc_vector.iter().enumerate().take(tile_cols) {
-                            let mut values = [0.0; $lanes];
-                            // SAFETY: `values` holds one vector.
-                            unsafe { $storeu(values.as_mut_ptr(), sums) };
-                            for (lane, &sum) in values.iter().enumerate() {
-                                // SAFETY: row i0 + v·lanes + lane and column
-                                // c0 + col lie in the rows×cols block.
-                                unsafe {
-                                    let out = c.add((i0 + v * $lanes + lane) * ldc + c0 + col);
-                                    *out = if accumulate { *out + sum } else { sum };
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-
-            /// Rows `i0..i0 + live` of the block, fewer than one vector:
-            /// [`tile`] with masked loads.
-            ///
-            /// # Safety
-            /// As the enclosing kernel, with those rows inside the block.
-            #[target_feature(enable = "avx2,fma")]
-            unsafe fn tail(block: &SkinnyBlock<'_, $t>, i0: usize, live: usize) {
+            unsafe fn tile<const V: usize, const MASKED: bool>(
+                block: &SkinnyBlock<'_, $t>,
+                i0: usize,
+                live: usize,
+            ) {
                 let &SkinnyBlock {
                     depth,
                     cols,
@@ -416,26 +369,39 @@ macro_rules! skinny_kernels {
                     let tile_cols = 2.min(cols - c0);
                     // SAFETY: columns c0 and c0 + tile_cols - 1 < cols of `bt`.
                     let b = unsafe { [bt.add(c0 * depth), bt.add((c0 + tile_cols - 1) * depth)] };
-                    let mut acc = [$setzero(); 2];
+                    let mut acc = [[$setzero(); 2]; V];
                     let mut a_column = a.data.as_ptr().wrapping_add(i0);
                     for p in 0..depth {
-                        // SAFETY: step p < depth of the live rows, and of `bt`.
+                        // SAFETY: step p < depth of rows inside the block (the
+                        // live ones only, where masked), and of `bt`.
                         unsafe {
-                            let a_values = $maskload(a_column, mask);
-                            acc[0] = $fmadd(a_values, $broadcast(&*b[0].add(p)), acc[0]);
-                            acc[1] = $fmadd(a_values, $broadcast(&*b[1].add(p)), acc[1]);
+                            let b_values = [$broadcast(&*b[0].add(p)), $broadcast(&*b[1].add(p))];
+                            for (v, acc_vector) in acc.iter_mut().enumerate() {
+                                let a_vector = a_column.add(v * $lanes);
+                                let a_values = if MASKED {
+                                    $maskload(a_vector, mask)
+                                } else {
+                                    $loadu(a_vector)
+                                };
+                                acc_vector[0] = $fmadd(a_values, b_values[0], acc_vector[0]);
+                                acc_vector[1] = $fmadd(a_values, b_values[1], acc_vector[1]);
+                            }
                         }
                         a_column = a_column.wrapping_add(a.col_stride);
                     }
-                    for (col, &sums) in acc.iter().enumerate().take(tile_cols) {
-                        let mut values = [0.0; $lanes];
-                        // SAFETY: `values` holds one vector.
-                        unsafe { $storeu(values.as_mut_ptr(), sums) };
-                        for (lane, &sum) in values.iter().enumerate().take(live) {
-                            // SAFETY: row i0 + lane < rows and column c0 + col lie in the block.
-                            unsafe {
-                                let out = c.add((i0 + lane) * ldc + c0 + col);
-                                *out = if accumulate { *out + sum } else { sum };
+                    for (v, acc_vector) in acc.iter().enumerate() {
+                        let rows = if v + 1 == V { live } else { $lanes };
+                        for (col, &sums) in acc_vector.iter().enumerate().take(tile_cols) {
+                            let mut values = [0.0; $lanes];
+                            // SAFETY: `values` holds one vector.
+                            unsafe { $storeu(values.as_mut_ptr(), sums) };
+                            for (lane, &sum) in values.iter().enumerate().take(rows) {
+                                // SAFETY: row i0 + v·lanes + lane and column
+                                // c0 + col lie in the rows×cols block.
+                                unsafe {
+                                    let out = c.add((i0 + v * $lanes + lane) * ldc + c0 + col);
+                                    *out = if accumulate { *out + sum } else { sum };
+                                }
                             }
                         }
                     }
@@ -447,18 +413,18 @@ macro_rules! skinny_kernels {
             let mut i0 = 0;
             while i0 + 6 * $lanes <= rows {
                 // SAFETY: the six vectors' rows lie in the block.
-                unsafe { tile::<6>(block, i0) };
+                unsafe { tile::<6, false>(block, i0, $lanes) };
                 i0 += 6 * $lanes;
             }
             while i0 + $lanes <= rows {
                 // SAFETY: the vector's rows lie in the block.
-                unsafe { tile::<1>(block, i0) };
+                unsafe { tile::<1, false>(block, i0, $lanes) };
                 i0 += $lanes;
             }
             if i0 < rows {
                 // SAFETY: rows i0..rows lie in the block; the masked loads
                 // read no further.
-                unsafe { tail(block, i0, rows - i0) };
+                unsafe { tile::<1, true>(block, i0, rows - i0) };
             }
         }
     };
