@@ -461,35 +461,43 @@ pub fn column_sums<T: GemmScalar>(
     Ok(())
 }
 
-/// Elements sampled by [`zero_fraction`] in a long slice.
-const ZERO_FRACTION_SAMPLES: usize = 1024;
+/// Runs of consecutive elements that [`zero_fraction`] samples in a long slice.
+const ZERO_FRACTION_RUNS: usize = 64;
+
+/// Elements per sampled run: a cache line of f32.
+const ZERO_FRACTION_RUN_LEN: usize = 16;
 
 /// Estimated fraction of exact zeros in `a` (0.0 for an empty slice).
 ///
 /// Slices of up to 4096 elements are counted exactly; longer ones are sampled
-/// at 1024 evenly spaced positions (standard error at most 1.6 percentage
-/// points), which costs about a microsecond.
+/// in 64 evenly spaced runs of 16 consecutive elements (1,024 values; on
+/// uncorrelated zeros the standard error is at most 1.6 percentage points,
+/// more where zeros cluster, as on an image's border). Runs rather than
+/// scattered values read 64 cache lines, not a thousand: the batch was just
+/// written by several cores, and pulling its lines into this one's cache
+/// cost a training step on two cores 8 µs, about 6 %, in what the next
+/// writes then had to take back.
 ///
 /// ```
 /// # use backprop_runtime::gemm::zero_fraction;
 /// assert_eq!(zero_fraction(&[0.0_f32, 1.0, 0.0, 2.0]), 0.5);
 /// ```
 pub fn zero_fraction<T: GemmScalar>(a: &[T]) -> f64 {
-    if a.is_empty() {
-        return 0.0;
+    let count_zeros = |values: &[T]| values.iter().filter(|&&x| x == T::GEMM_ZERO).count();
+    if a.len() <= 4096 {
+        return if a.is_empty() {
+            0.0
+        } else {
+            count_zeros(a) as f64 / a.len() as f64
+        };
     }
-    let stride = if a.len() <= 4096 {
-        1
-    } else {
-        a.len() / ZERO_FRACTION_SAMPLES
-    };
-    let (zeros, seen) = a
-        .iter()
-        .step_by(stride)
-        .fold((0_usize, 0_usize), |(zeros, seen), &x| {
-            (zeros + usize::from(x == T::GEMM_ZERO), seen + 1)
-        });
-    zeros as f64 / seen as f64
+    let spacing = a.len() / ZERO_FRACTION_RUNS;
+    let zeros: usize = a
+        .chunks_exact(spacing)
+        .take(ZERO_FRACTION_RUNS)
+        .map(|chunk| count_zeros(&chunk[..ZERO_FRACTION_RUN_LEN]))
+        .sum();
+    zeros as f64 / (ZERO_FRACTION_RUNS * ZERO_FRACTION_RUN_LEN) as f64
 }
 
 fn use_sparse<T: GemmScalar>(a: &[T], sparsity: Sparsity, crossover: f64) -> bool {

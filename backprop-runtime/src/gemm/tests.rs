@@ -451,6 +451,10 @@ fn zero_fraction_counts_small_and_samples_large() {
         "{} vs {exact}",
         zero_fraction(&sparse)
     );
+    // The samples cover the whole slice evenly: zeros in its first half only.
+    let mut halves = vec![1.0_f32; 100 * 784];
+    halves[..50 * 784].fill(0.0);
+    assert_eq!(zero_fraction(&halves), 0.5);
 }
 
 #[test]
