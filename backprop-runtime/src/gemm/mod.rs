@@ -270,7 +270,8 @@ pub struct Kernels<T> {
     /// columns (e.g. the 2 columns past 48 of a 50-wide layer): it costs half
     /// the FMAs of `micro`, which would multiply 14 padding zeros there.
     narrow_micro: Option<MicroKernel<T>>,
-    /// The last columns past whole panels when there are at most `nr / 4` of
+    /// The last columns past whole panels (and past a half-width one, when
+    /// there are more than `nr / 2`) when there are at most `nr / 4` of
     /// them and `A`'s rows are contiguous (forward, input gradient): dot
     /// products along those rows cost FMAs for the real columns only, where
     /// even `narrow_micro` spends them on `nr / 2`. A 50-wide f32 layer's 2
