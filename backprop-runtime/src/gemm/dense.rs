@@ -404,7 +404,7 @@ unsafe fn serial<T: GemmScalar>(
 }
 
 /// `C[0..rows, 0..cols] (+)= A[0..rows, 0..depth] · B` for the last few
-/// columns of a product (at most `nr / 4`, past the last whole panel).
+/// columns of a product (at most `nr / 4`; see [`skinny_columns`]).
 pub(super) struct SkinnyBlock<'a, T> {
     pub(super) rows: usize,
     pub(super) depth: usize,
@@ -420,8 +420,9 @@ pub(super) struct SkinnyBlock<'a, T> {
     pub(super) accumulate: bool,
 }
 
-/// The kernel for the columns past the last whole panel, and their count,
-/// when there are few enough of them and a kernel suits `A`'s layout.
+/// The kernel for the columns past the last whole panel (and half-width
+/// panel), and their count, when there are few enough of them and a kernel
+/// suits `A`'s layout.
 fn skinny_columns<T>(
     kernels: &Kernels<T>,
     a: View<'_, T>,
