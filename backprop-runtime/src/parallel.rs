@@ -4,12 +4,15 @@
 //! training step's products (gathering the batch, the SGD update): [`set_threads`],
 //! else the `BACKPROP_THREADS` environment variable, else every core.
 //!
-//! - A product uses the threads when it is large enough to repay the hand-off:
-//!   the book's batch-100 products on dense inputs are; the zero-skipping ones on
-//!   MNIST (81 % zeros) stay on one thread, which was as fast and much steadier
-//!   on a busy machine.
+//! - A product uses the threads when it is large enough to repay the hand-off
+//!   (about a million multiply-adds per thread, counted before zero skipping):
+//!   the book's batch-100 products are, on MNIST as on dense inputs.
 //! - Gathering a batch and the SGD update are split the same way as the product
-//!   before them, so that each core writes the cache lines it already holds.
+//!   before them, so that each core writes the cache lines it already holds: the
+//!   caller takes the first part of every split job and a worker the last.
+//! - Two threads pay only while the other core is free. On a 2-core machine shared
+//!   with other load, a training step measured up to twice as slow on two threads
+//!   as on one: set `BACKPROP_THREADS=1` there.
 //! - Evaluation gives each thread its own range of rows ([`split_rows`]), and the
 //!   products inside stay on that thread.
 

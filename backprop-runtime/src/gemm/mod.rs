@@ -47,9 +47,8 @@
 //! # Threads
 //!
 //! Products large enough to amortise a hand-off (about a million
-//! multiply-adds per thread for the dense kernels, e.g. the book's batch of 100
-//! through the 784→50 layer; four million for the zero-skipping ones, whose
-//! batch-100 products are faster whole) are split into a few blocks per
+//! multiply-adds per thread, e.g. the book's batch of 100 through the 784→50
+//! layer, counted before zero skipping) are split into a few blocks per
 //! thread, which the caller and persistent workers (started on first use,
 //! then waiting for work) claim one at a time. The thread count
 //! comes from the environment variable `BACKPROP_THREADS` when set (a positive

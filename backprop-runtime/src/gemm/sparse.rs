@@ -7,14 +7,14 @@ use super::pool::{self, SharedOut};
 use super::{GemmScalar, Kernels};
 
 /// Below this many potential multiply-adds (before skipping) per thread,
-/// a hand-off costs more than it saves. Higher than the dense threshold: at
-/// the book's 100×784×50 on MNIST, two threads cut the two sparse products from
-/// about 98 µs to 58 µs, but the step gains little, because the next batch's
-/// gather and the SGD update then write cache lines of `x`, `W` and `dW` that
-/// the other core holds (see `pool::split_like_last_product`): 124 µs against
-/// 132 µs on an idle machine, and up to twice as slow as one thread when the
-/// host was busy. One thread is the robust choice here.
-const MIN_FMAS_PER_THREAD: usize = 1 << 22;
+/// a hand-off costs more than it saves; the same threshold as the dense
+/// products'. At the book's 100×784×50 on MNIST, two threads took the whole
+/// step from 132 to 105 µs on an idle machine, now that each core keeps to
+/// its own half of `x`, `W` and `dW` across the products, the gather and the
+/// SGD update (see `pool`). (Before that, the step gained only 6 %, and one
+/// thread was kept.) On a busy host two threads can take twice as long as
+/// one: see `BACKPROP_THREADS`.
+const MIN_FMAS_PER_THREAD: usize = 1 << 20;
 
 /// Blocks of rows per thread: a late or preempted thread delays one small
 /// block, not half the product.
