@@ -189,20 +189,17 @@ fn parallel<T: GemmScalar>(
         ptr: c.as_mut_ptr(),
         ld: n,
     };
-    pool::note_product(work_threads(m, k, n));
-    if m <= ROW_CHUNK && work_threads(m, k, n) == 1 {
+    let threads = work_threads(m, k, n);
+    pool::note_product(threads);
+    if m <= ROW_CHUNK && threads == 1 {
         // SAFETY: `c` is the whole m×n output, exclusively borrowed.
         return unsafe { serial(kernels, m, k, n, a, b, init, out) };
     }
-    let threads = work_threads(m, k, n);
     let wanted_blocks = BLOCKS_PER_THREAD * threads;
     // Whole panels are what the column groups share out; skinny columns
     // (a fraction of a panel's work) ride with the last group.
-    let panels = if skinny_columns(kernels, a, n).is_some() {
-        (n / kernels.nr).max(1)
-    } else {
-        n.div_ceil(kernels.nr)
-    };
+    let skinny_cols = skinny_columns(kernels, a, n).map_or(0, |(_, cols)| cols);
+    let panels = (n - skinny_cols).div_ceil(kernels.nr).max(1);
     let mut row_chunks = m.div_ceil(ROW_CHUNK).min(wanted_blocks);
     let col_groups = if threads == 1 {
         1

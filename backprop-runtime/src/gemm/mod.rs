@@ -57,8 +57,8 @@
 //! using the workers, a call simply runs on its own thread.
 //!
 //! Two threads pay only if a core is idle: on a machine busy with other
-//! processes they measured up to 1.5× slower than one, so set
-//! `BACKPROP_THREADS=1` there (e.g. on shared CI runners).
+//! processes a training step measured up to twice as slow on two threads as
+//! on one, so set `BACKPROP_THREADS=1` there (e.g. on shared CI runners).
 //!
 //! ```
 //! # use backprop_runtime::gemm;

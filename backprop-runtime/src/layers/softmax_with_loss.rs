@@ -1,4 +1,4 @@
-use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Zip};
+use ndarray::{ArrayView1, ArrayView2, ArrayViewMut2, Zip};
 
 use crate::{Buffer, Float, Result, Targets};
 
@@ -24,8 +24,6 @@ use crate::{Buffer, Float, Result, Targets};
 #[derive(Clone, Debug, Default)]
 pub struct SoftmaxWithLoss<T, const N: usize> {
     y: Buffer<T>,
-    /// Each row's largest score, kept between the passes of `forward`.
-    row_maxima: Vec<T>,
     labels: Vec<usize>,
     one_hot: Buffer<T>,
     targets_are_labels: bool,
@@ -37,7 +35,6 @@ impl<T: Float, const N: usize> SoftmaxWithLoss<T, N> {
     pub const fn new() -> Self {
         Self {
             y: Buffer::new(),
-            row_maxima: Vec::new(),
             labels: Vec::new(),
             one_hot: Buffer::new(),
             targets_are_labels: true,
@@ -51,31 +48,10 @@ impl<T: Float, const N: usize> SoftmaxWithLoss<T, N> {
         t.validate(x.nrows(), N)?;
         let rows = x.nrows();
         self.y.reshape(rows, N);
-        // Shifted scores for all rows first, then one call for all their
-        // exponentials: rows of 10 would leave most of each call to its tail.
-        self.row_maxima.clear();
-        for (z, mut y) in x.rows().into_iter().zip(self.y.view_mut().rows_mut()) {
-            let max = z.fold(T::neg_infinity(), |m, &v| m.max(v));
-            y.zip_mut_with(&z, |y, &v| *y = v - max);
-            self.row_maxima.push(max);
-        }
-        let mut y = self.y.view_mut();
-        match y.as_slice_mut() {
-            Some(shifted) => T::exp_non_positive(shifted),
-            None => y.mapv_inplace(T::exp),
-        }
         let mut total = T::zero();
-        for (r, ((z, mut y), &max)) in x
-            .rows()
-            .into_iter()
-            .zip(y.rows_mut())
-            .zip(&self.row_maxima)
-            .enumerate()
-        {
-            let sum = y.sum();
-            y /= sum;
-            total += row_loss(z, max + sum.ln(), t, r);
-        }
+        softmax_rows(x, self.y.view_mut(), |r, z, lse| {
+            total += row_loss(z, lse, t, r)
+        });
         match t {
             Targets::Labels(labels) => {
                 self.labels.clear();
@@ -146,10 +122,8 @@ pub fn cross_entropy_of_scores<T: Float>(
 }
 
 /// Writes `softmax(scores)` row by row into `out`.
-pub fn softmax_into<T: Float>(scores: ArrayView2<'_, T>, mut out: ArrayViewMut2<'_, T>) {
-    for (z, y) in scores.rows().into_iter().zip(out.rows_mut()) {
-        softmax_row(z, y);
-    }
+pub fn softmax_into<T: Float>(scores: ArrayView2<'_, T>, out: ArrayViewMut2<'_, T>) {
+    softmax_rows(scores, out, |_, _, _| {});
 }
 
 fn row_loss<T: Float>(z: ArrayView1<'_, T>, lse: T, t: &Targets<'_, T>, row: usize) -> T {
@@ -161,10 +135,14 @@ fn row_loss<T: Float>(z: ArrayView1<'_, T>, lse: T, t: &Targets<'_, T>, row: usi
     }
 }
 
+fn row_max<T: Float>(z: ArrayView1<'_, T>) -> T {
+    z.fold(T::neg_infinity(), |m, &v| m.max(v))
+}
+
 /// `log Σ exp(z)`, from a small buffer of shifted values at a time, so that the
 /// exponentials run in batches (see [`Float::exp_non_positive`]).
 fn log_sum_exp<T: Float>(z: ArrayView1<'_, T>) -> T {
-    let max = z.fold(T::neg_infinity(), |m, &v| m.max(v));
+    let max = row_max(z);
     let mut shifted = [T::zero(); 32];
     let mut values = z.iter();
     let mut sum = T::zero();
@@ -183,15 +161,28 @@ fn log_sum_exp<T: Float>(z: ArrayView1<'_, T>) -> T {
     max + sum.ln()
 }
 
-/// Writes the softmax of `z` into `y` and returns `log Σ exp(z)`.
-fn softmax_row<T: Float>(z: ArrayView1<'_, T>, mut y: ArrayViewMut1<'_, T>) -> T {
-    let max = z.fold(T::neg_infinity(), |m, &v| m.max(v));
-    y.zip_mut_with(&z, |y, &v| *y = v - max);
-    match y.as_slice_mut() {
-        Some(shifted) => T::exp_non_positive(shifted),
-        None => y.mapv_inplace(T::exp),
+/// Writes the softmax of every row of `scores` into `out`, and calls
+/// `each_row(r, z, log Σ exp(z))` for each row `z`.
+///
+/// The shifted scores of all rows are written first and exponentiated in one
+/// call: with rows of 10, a call per row would leave most of each to its
+/// scalar tail.
+fn softmax_rows<T: Float>(
+    scores: ArrayView2<'_, T>,
+    mut out: ArrayViewMut2<'_, T>,
+    mut each_row: impl FnMut(usize, ArrayView1<'_, T>, T),
+) {
+    for (z, mut y) in scores.rows().into_iter().zip(out.rows_mut()) {
+        let max = row_max(z);
+        y.zip_mut_with(&z, |y, &v| *y = v - max);
     }
-    let sum = y.sum();
-    y /= sum;
-    max + sum.ln()
+    match out.as_slice_mut() {
+        Some(shifted) => T::exp_non_positive(shifted),
+        None => out.mapv_inplace(T::exp),
+    }
+    for (r, (z, mut y)) in scores.rows().into_iter().zip(out.rows_mut()).enumerate() {
+        let sum = y.sum();
+        y /= sum;
+        each_row(r, z, row_max(z) + sum.ln());
+    }
 }
