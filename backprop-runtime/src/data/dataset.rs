@@ -164,8 +164,8 @@ impl Dataset {
     /// Copies the examples at `indices` into caller buffers without allocating:
     /// `x` receives `indices.len()` rows of `features()` values, each pixel as
     /// `pixel / 255` in `[0, 1]` (the book's `normalize=True`), and `labels` their
-    /// class indices. After a matrix product that used several threads (a training
-    /// step on dense inputs), the rows are converted on those threads too, each
+    /// class indices. After a matrix product that used several threads (the book's
+    /// batch-100 training step), the rows are converted on those threads too, each
     /// writing its own range of rows of `x` (see [`crate::parallel`]).
     ///
     /// # Errors
