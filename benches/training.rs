@@ -7,7 +7,6 @@
 
 use std::hint::black_box;
 
-use backprop::InferenceBuffers;
 use backprop::prelude::*;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rand::rngs::StdRng;
@@ -56,7 +55,7 @@ macro_rules! bench_network {
         );
 
         let (x, _) = inputs::<$float>(10_000, &mut rng);
-        let mut buffers = InferenceBuffers::new();
+        let mut buffers = Default::default();
         let mut out = Batch::zeros(0);
         let mut group = $c.benchmark_group(concat!("predict ", $name));
         group.throughput(Throughput::Elements(10_000));

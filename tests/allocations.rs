@@ -5,7 +5,6 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use backprop::InferenceBuffers;
 use backprop::data::{Dataset, MiniBatch, Sampler, SamplingMode};
 use backprop::prelude::*;
 use rand::rngs::StdRng;
@@ -121,7 +120,7 @@ fn warm_predict_into_allocates_nothing() {
     let mut batch = MiniBatch::<f32, 784>::new();
     let indices: Vec<usize> = (0..300).collect();
     batch.fill(&data, &indices).unwrap();
-    let mut buffers = InferenceBuffers::new();
+    let mut buffers = TwoLayerNetScratch::default();
     let mut out = Batch::zeros(0);
     net.predict_into(&batch.x, &mut buffers, &mut out);
     let count = allocations_in(|| {

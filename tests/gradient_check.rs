@@ -89,9 +89,9 @@ fn owned(gradients: &impl NamedTensors<f64>) -> Vec<(&'static str, ArrayD<f64>)>
 
 /// Sets element `index` of parameter `name` to `value`.
 fn set_parameter(net: &mut impl Network<f64>, name: &str, index: usize, value: f64) {
-    net.visit_parameters_mut(&mut |n, mut p, _| {
-        if n == name {
-            *p.iter_mut().nth(index).unwrap() = value;
+    net.visit_parameters_mut(&mut |mut p| {
+        if p.name == name {
+            *p.value.iter_mut().nth(index).unwrap() = value;
         }
     });
 }
@@ -105,9 +105,9 @@ fn crosses_kink<N: Checkable>(
     t: &[usize],
 ) -> bool {
     let mut original = 0.0;
-    net.visit_parameters(&mut |n, p| {
-        if n == name {
-            original = *p.iter().nth(index).unwrap();
+    net.visit_parameters(&mut |p| {
+        if p.name == name {
+            original = *p.value.iter().nth(index).unwrap();
         }
     });
     set_parameter(net, name, index, original + STEP);

@@ -224,7 +224,7 @@ fn large_batches_are_evaluated_in_chunks_with_the_same_result() {
     }
     assert!((net.loss(&x, &t).unwrap() - by_rows / 5000.0).abs() < 1e-12);
     assert_eq!(net.accuracy(&x, &t).unwrap(), hits as f64 / 5000.0);
-    let mut buffers = backprop::InferenceBuffers::new();
+    let mut buffers = SmallScratch::default();
     let mut out = Batch::zeros(0);
     net.predict_into(&x, &mut buffers, &mut out);
     assert_eq!(out, net.predict(&x));

@@ -28,15 +28,39 @@ where
     T: Float,
     D: Dimension,
 {
+    let shape = parameter(network).raw_dim();
+    numerical_gradient_of(
+        network,
+        |network, i, change| change(element(parameter(network), i)),
+        shape,
+        loss,
+    )
+}
+
+/// Central differences over the elements of a parameter of shape `shape`, which
+/// `element(network, i, change)` reaches: it applies `change` to element `i`.
+pub(crate) fn numerical_gradient_of<N, T, D>(
+    network: &mut N,
+    mut element: impl FnMut(&mut N, usize, &mut dyn FnMut(&mut T)),
+    shape: D,
+    mut loss: impl FnMut(&N) -> T,
+) -> Array<T, D>
+where
+    T: Float,
+    D: Dimension,
+{
     let h = T::from_f64(STEP);
-    let mut gradient = Array::zeros(parameter(network).raw_dim());
+    let mut gradient = Array::zeros(shape);
     for (i, g) in gradient.iter_mut().enumerate() {
-        let original = *element(parameter(network), i);
-        *element(parameter(network), i) = original + h;
+        let mut original = T::zero();
+        element(network, i, &mut |v| {
+            original = *v;
+            *v = original + h;
+        });
         let above = loss(network);
-        *element(parameter(network), i) = original - h;
+        element(network, i, &mut |v| *v = original - h);
         let below = loss(network);
-        *element(parameter(network), i) = original;
+        element(network, i, &mut |v| *v = original);
         *g = (above - below) / (h + h);
     }
     gradient

@@ -21,13 +21,21 @@ pub mod model_file;
 pub mod network;
 mod optim;
 pub mod parallel;
+#[doc(hidden)]
+pub mod __private {
+    //! Re-exported for the code `network!` generates; not public API.
+    pub use crate::private::*;
+}
+mod private;
 mod targets;
 
 pub use batch::{AsBatch, Batch, BatchView};
 pub use buffer::Buffer;
 pub use error::{Error, Result};
 pub use float::Float;
-pub use network::{InferenceBuffers, LayerSummary, NamedTensors, Network, Summary, WeightInit};
+pub use network::{
+    Evaluation, LayerSummary, NamedTensors, Network, Parameter, ParameterMut, Summary, WeightInit,
+};
 pub use optim::{Optimizer, Sgd};
 pub use targets::Targets;
 

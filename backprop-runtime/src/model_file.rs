@@ -142,8 +142,9 @@ pub fn load<T: Float, N: Network<T>>(network: &mut N, path: &Path) -> Result<(),
     let file = SafeTensors::deserialize(&bytes).map_err(|e| format_error(path, e))?;
 
     let mut wanted: Vec<(&'static str, Vec<usize>)> = Vec::new();
-    network
-        .visit_parameters(&mut |name, parameter| wanted.push((name, parameter.shape().to_vec())));
+    visit_tensors(network, &mut |name, tensor| {
+        wanted.push((name, tensor.shape().to_vec()))
+    });
     let mut tensors = HashMap::new();
     for (name, expected) in &wanted {
         let tensor = file
@@ -175,12 +176,23 @@ pub fn load<T: Float, N: Network<T>>(network: &mut N, path: &Path) -> Result<(),
         });
     }
 
-    network.visit_parameters_mut(&mut |name, mut parameter, _| {
-        for (p, &v) in parameter.iter_mut().zip(&tensors[name]) {
+    let mut assign = |name: &'static str, mut tensor: ndarray::ArrayViewMutD<'_, T>| {
+        for (p, &v) in tensor.iter_mut().zip(&tensors[name]) {
             *p = v;
         }
-    });
+    };
+    network.visit_parameters_mut(&mut |p| assign(p.name, p.value));
+    network.visit_state_mut(&mut assign);
     Ok(())
+}
+
+/// Every tensor a model file holds: the parameters, then the persistent state.
+fn visit_tensors<T: Float, N: Network<T>>(
+    network: &N,
+    visit: &mut dyn FnMut(&'static str, ndarray::ArrayViewD<'_, T>),
+) {
+    network.visit_parameters(&mut |p| visit(p.name, p.value));
+    network.visit_state(visit);
 }
 
 fn to_bytes<T: Float, N: Network<T>>(network: &N) -> Result<Vec<u8>, safetensors::SafeTensorError> {
@@ -190,7 +202,7 @@ fn to_bytes<T: Float, N: Network<T>>(network: &N) -> Result<Vec<u8>, safetensors
         Dtype::F64
     };
     let mut encoded: Vec<(&'static str, Vec<usize>, Vec<u8>)> = Vec::new();
-    network.visit_parameters(&mut |name, parameter| {
+    visit_tensors(network, &mut |name, parameter| {
         let mut data = Vec::with_capacity(parameter.len() * dtype.bitsize() / 8);
         for &v in parameter.iter() {
             match dtype {

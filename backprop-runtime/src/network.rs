@@ -1,45 +1,124 @@
-//! What every declared network has in common, and the run-time helpers its generated
-//! methods call.
+//! What every declared network has in common: the [`Network`] trait through which
+//! generic code (optimizers, model files, evaluation, gradient checks) serves every
+//! network `network!` declares, and the one evaluation path.
 
 use std::fmt;
+use std::ops::Range;
 
 use ndarray::{ArrayView2, ArrayViewD, ArrayViewMutD};
 
-use crate::{Batch, BatchView, Buffer, Float, Result, Targets, layers, parallel, targets};
+use crate::autograd::{TapeError, Var};
+use crate::layers::{Context, Role};
+use crate::{BatchView, Error, Float, Result, Targets, parallel, targets};
 
-/// A network declared with `network!`: its widths, and named access to its parameters
-/// and their gradients in the book's order and names (`W1`, `b1`, `W2`, `b2`, …).
+/// A network declared with `network!`: its widths, its training step, its inference
+/// pass, and named access to its parameters (with their roles) and persistent state,
+/// in the book's order and names (`W1`, `b1`, `W2`, `b2`, …).
 ///
-/// Optimizers and serialization work through this trait, so they serve every declared
-/// network without knowing its layers.
-pub trait Network<T: Float> {
-    /// Features per input row.
+/// Generic code works through this trait, so it serves every declared network without
+/// knowing its layers. The methods take plain matrices, checking their widths; the
+/// generated inherent methods (`predict`, `gradient`, …) take typed batches.
+pub trait Network<T: Float>: Sized + Sync {
+    /// Features per input row (C·H·W for a three-axis input).
     const INPUT_WIDTH: usize;
     /// Scores per output row (the number of classes).
     const OUTPUT_WIDTH: usize;
-    /// The number of learned values, weights and biases together.
+    /// The number of learned values, over every layer.
     const PARAMETER_COUNT: usize;
 
-    /// Calls `visit(name, parameter)` for every parameter, in order.
-    fn visit_parameters(&self, visit: &mut dyn FnMut(&'static str, ArrayViewD<'_, T>));
+    /// What inference writes into: every layer's own scratch, owned by the caller.
+    /// `Default::default()` makes an empty one, which grows on first use.
+    type Scratch: Default + fmt::Debug + Send;
 
-    /// Calls `visit(name, parameter, gradient)` for every parameter, in order, with the
-    /// parameter writable and the gradient the last `gradient` call left in its layer.
+    /// The scores for the rows of `x` (which must have `INPUT_WIDTH` columns), computed
+    /// in `scratch`: the network is left untouched, so inference needs only `&self`.
+    fn infer<'s>(&self, x: ArrayView2<'_, T>, scratch: &'s mut Self::Scratch) -> ArrayView2<'s, T>;
+
+    /// One training step's gradients: forward in `context`'s mode, then backward layer
+    /// by layer in reverse, leaving every parameter's gradient in its layer. Returns the
+    /// mean loss. The input gradient of the first layer with parameters is never
+    /// computed, since nothing reads it.
+    fn train_step(
+        &mut self,
+        x: ArrayView2<'_, T>,
+        t: &Targets<'_, T>,
+        context: &mut Context<'_>,
+    ) -> Result<T>;
+
+    /// The summed loss of `scores` against rows `offset..` of already validated
+    /// targets, as the network's loss layer computes it.
+    fn total_loss(scores: ArrayView2<'_, T>, t: &Targets<'_, T>, offset: usize) -> T;
+
+    /// Calls `visit` for every parameter, in order.
+    fn visit_parameters(&self, visit: &mut dyn FnMut(Parameter<'_, T>));
+
+    /// Calls `visit` for every parameter, writable, with the gradient the last training
+    /// step left in its layer.
     fn visit_parameters_mut(&mut self, visit: &mut ParameterVisitor<'_, T>);
 
-    /// The scores for the rows of `x`, computed in `buffers`; the network is left
-    /// untouched, so inference needs only `&self`. `x` must have `INPUT_WIDTH` columns.
-    fn infer<'b>(
+    /// Calls `visit(name, tensor)` for every tensor of persistent state that is not
+    /// learned (BatchNorm's running statistics), in order. Empty for most networks.
+    fn visit_state(&self, visit: &mut dyn FnMut(&'static str, ArrayViewD<'_, T>));
+
+    /// The same state, writable.
+    fn visit_state_mut(&mut self, visit: &mut dyn FnMut(&'static str, ArrayViewMutD<'_, T>));
+
+    /// The network's forward pass and loss on the autograd tape, each layer's own tape
+    /// expression on the network's current parameters: an independent route to the
+    /// gradients that [`train_step`](Network::train_step) computes.
+    fn tape(
         &self,
         x: ArrayView2<'_, T>,
-        buffers: &'b mut InferenceBuffers<T>,
-    ) -> ArrayView2<'b, T>;
+        t: &Targets<'_, T>,
+    ) -> std::result::Result<TapeRun<T>, TapeError>;
+
+    /// Loss and accuracy over `rows`, in chunks (on several threads when there are
+    /// many): the one evaluation path, behind `loss`, `accuracy` and data-set
+    /// evaluation alike.
+    fn evaluate<R: EvaluationRows<T> + ?Sized>(&self, rows: &R) -> Result<Evaluation> {
+        evaluate(self, rows)
+    }
 }
 
-/// What [`Network::visit_parameters_mut`] calls for each parameter: its name, the
-/// parameter (writable) and its gradient.
-pub type ParameterVisitor<'v, T> =
-    dyn FnMut(&'static str, ArrayViewMutD<'_, T>, ArrayViewD<'_, T>) + 'v;
+/// One parameter as [`Network::visit_parameters`] shows it.
+#[derive(Debug)]
+pub struct Parameter<'a, T> {
+    /// The book's name: `W1`, `b1`, `gamma1`, ….
+    pub name: &'static str,
+    /// What the tensor is for.
+    pub role: Role,
+    /// The values.
+    pub value: ArrayViewD<'a, T>,
+    /// The gradient the last training step stored.
+    pub gradient: ArrayViewD<'a, T>,
+}
+
+/// One parameter as [`Network::visit_parameters_mut`] shows it: writable, with the
+/// gradient the last training step stored.
+#[derive(Debug)]
+pub struct ParameterMut<'a, T> {
+    /// The book's name: `W1`, `b1`, `gamma1`, ….
+    pub name: &'static str,
+    /// What the tensor is for.
+    pub role: Role,
+    /// The values, writable.
+    pub value: ArrayViewMutD<'a, T>,
+    /// The gradient of the loss with respect to the values.
+    pub gradient: ArrayViewD<'a, T>,
+}
+
+/// What [`Network::visit_parameters_mut`] calls for each parameter.
+pub type ParameterVisitor<'v, T> = dyn FnMut(ParameterMut<'_, T>) + 'v;
+
+/// A network's forward pass recorded on the autograd tape ([`Network::tape`]).
+pub struct TapeRun<T: Float> {
+    /// The mean loss; call `backward` on it.
+    pub loss: Var<T>,
+    /// Every parameter as a leaf of the tape, with its name and role, in order.
+    pub parameters: Vec<(&'static str, Role, Var<T>)>,
+    /// Each layer's output but the loss's, in order, with the layer's description.
+    pub outputs: Vec<(String, Var<T>)>,
+}
 
 /// Named tensors in a fixed order: a network's gradients (generated struct), or any
 /// collection that [`gradient_check::compare`](crate::gradient_check::compare) and the
@@ -72,6 +151,17 @@ impl WeightInit {
     }
 }
 
+/// As the declaration writes it: `He`, `Xavier`, or the standard deviation.
+impl fmt::Display for WeightInit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WeightInit::Std(std) => write!(f, "{std}"),
+            WeightInit::He => f.write_str("He"),
+            WeightInit::Xavier => f.write_str("Xavier"),
+        }
+    }
+}
+
 impl From<f64> for WeightInit {
     fn from(std: f64) -> Self {
         WeightInit::Std(std)
@@ -91,83 +181,89 @@ pub struct LayerSummary {
     pub field: &'static str,
     /// The layer as declared, with its widths (e.g. `Affine(784, 50)`).
     pub layer: String,
-    /// Features per row after the layer.
-    pub output_width: usize,
+    /// The shape of a row after the layer: `[50]`, or `[30, 24, 24]`.
+    pub output_shape: Vec<usize>,
     /// Learned values in the layer.
     pub parameters: usize,
 }
 
-/// A printable table of a network's layers, widths and parameter counts.
+impl LayerSummary {
+    /// Features per row after the layer.
+    pub fn output_width(&self) -> usize {
+        self.output_shape.iter().product()
+    }
+}
+
+/// A printable table of a network's layers, shapes and parameter counts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Summary {
     /// The network's type name.
     pub name: &'static str,
-    /// Features per input row.
-    pub input_width: usize,
+    /// The shape of an input row: `[784]`, or `[1, 28, 28]`.
+    pub input_shape: Vec<usize>,
     /// The layers in order.
     pub layers: Vec<LayerSummary>,
 }
 
 impl Summary {
+    /// Features per input row.
+    pub fn input_width(&self) -> usize {
+        self.input_shape.iter().product()
+    }
+
     /// The total number of learned values.
     pub fn parameters(&self) -> usize {
         self.layers.iter().map(|l| l.parameters).sum()
     }
 }
 
+fn shape_text(shape: &[usize]) -> String {
+    shape
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join("×")
+}
+
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let outputs: Vec<String> = self
+            .layers
+            .iter()
+            .map(|l| shape_text(&l.output_shape))
+            .collect();
         let field_w = self
             .layers
             .iter()
             .map(|l| l.field.len())
-            .max()
-            .unwrap_or(0)
-            .max(5);
+            .fold(5, usize::max);
         let layer_w = self
             .layers
             .iter()
             .map(|l| l.layer.len())
-            .max()
-            .unwrap_or(0)
-            .max(5);
-        writeln!(f, "{} (input width {})", self.name, self.input_width)?;
+            .fold(5, usize::max);
+        let output_w = outputs
+            .iter()
+            .map(|o| o.chars().count())
+            .fold(6, usize::max);
+        match self.input_shape.as_slice() {
+            [width] => writeln!(f, "{} (input width {width})", self.name)?,
+            shape => writeln!(f, "{} (input {})", self.name, shape_text(shape))?,
+        }
         writeln!(
             f,
-            "{:field_w$}  {:layer_w$}  {:>6}  {:>10}",
+            "{:field_w$}  {:layer_w$}  {:>output_w$}  {:>10}",
             "field", "layer", "output", "parameters"
         )?;
-        for l in &self.layers {
+        for (l, output) in self.layers.iter().zip(&outputs) {
+            // `{:>w$}` counts chars, and `×` is one.
             writeln!(
                 f,
-                "{:field_w$}  {:layer_w$}  {:>6}  {:>10}",
-                l.field, l.layer, l.output_width, l.parameters
+                "{:field_w$}  {:layer_w$}  {:>output_w$}  {:>10}",
+                l.field, l.layer, output, l.parameters
             )?;
         }
         write!(f, "total parameters: {}", self.parameters())
-    }
-}
-
-/// Two scratch buffers an inference pass alternates between, so that `predict` needs
-/// only `&self` and allocates nothing once the buffers have grown.
-#[derive(Clone, Debug, Default)]
-pub struct InferenceBuffers<T> {
-    front: Buffer<T>,
-    back: Buffer<T>,
-}
-
-impl<T: Copy + Default> InferenceBuffers<T> {
-    /// Empty buffers; they grow on first use.
-    pub const fn new() -> Self {
-        Self {
-            front: Buffer::new(),
-            back: Buffer::new(),
-        }
-    }
-
-    /// Both buffers at once, for a generated inference pass to alternate between.
-    pub fn pair(&mut self) -> (&mut Buffer<T>, &mut Buffer<T>) {
-        (&mut self.front, &mut self.back)
     }
 }
 
@@ -175,128 +271,140 @@ impl<T: Copy + Default> InferenceBuffers<T> {
 /// enough that evaluating 60,000 rows never holds 60,000-row temporaries.
 pub const EVALUATION_CHUNK_ROWS: usize = 1024;
 
-/// Runs the network over `x` in chunks (on several threads when `x` is large), giving
-/// each chunk's scores and first row to `per_chunk` and adding the results up.
-pub fn fold_chunks<T, N, const IN: usize, R, F>(
-    network: &N,
-    x: BatchView<'_, T, IN>,
-    per_chunk: F,
-) -> R
-where
-    T: Float,
-    N: Network<T> + Sync,
-    R: std::ops::Add<Output = R> + Send,
-    F: Fn(usize, ArrayView2<'_, T>) -> R + Sync,
-{
-    parallel::split_rows(x.rows(), EVALUATION_CHUNK_ROWS, |start, end| {
-        let mut buffers = InferenceBuffers::new();
-        (start..end)
-            .step_by(EVALUATION_CHUNK_ROWS)
-            .map(|chunk_start| {
-                let chunk =
-                    x.slice_rows(chunk_start, (chunk_start + EVALUATION_CHUNK_ROWS).min(end));
-                per_chunk(chunk_start, network.infer(chunk.as_array(), &mut buffers))
-            })
-            .reduce(|a, b| a + b)
-            .expect("split_rows never hands out an empty range")
-    })
+/// How a network does on a set of rows.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Evaluation {
+    /// The fraction of rows classified correctly.
+    pub accuracy: f64,
+    /// The mean loss.
+    pub loss: f64,
 }
 
-/// The scores of every row of `x`, computed chunk by chunk.
-pub fn predict<T, N, const IN: usize, const OUT: usize>(
-    network: &N,
-    x: BatchView<'_, T, IN>,
-) -> Batch<T, OUT>
-where
-    T: Float,
-    N: Network<T>,
-{
-    let mut out = Batch::<T, OUT>::zeros(x.rows());
-    predict_into(network, x, &mut InferenceBuffers::new(), &mut out);
-    out
+/// Rows a network can be evaluated on, chunk by chunk: a batch with its targets, or a
+/// data set, whose compact pixels are converted one chunk at a time.
+pub trait EvaluationRows<T: Float>: Sync {
+    /// The number of rows.
+    fn len(&self) -> usize;
+
+    /// Whether there are no rows.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Features per row.
+    fn features(&self) -> usize;
+
+    /// Rows `range` as a matrix with their targets, converted into `scratch` if need be.
+    fn chunk<'s>(
+        &'s self,
+        range: Range<usize>,
+        scratch: &'s mut ChunkScratch<T>,
+    ) -> Result<(ArrayView2<'s, T>, Targets<'s, T>)>;
 }
 
-/// The scores of every row of `x` into `out` (resized to fit), reusing `buffers`: once
-/// both have grown, this allocates nothing.
-pub fn predict_into<T, N, const IN: usize, const OUT: usize>(
-    network: &N,
-    x: BatchView<'_, T, IN>,
-    buffers: &mut InferenceBuffers<T>,
-    out: &mut Batch<T, OUT>,
-) where
-    T: Float,
-    N: Network<T>,
-{
-    out.resize_rows(x.rows());
-    let out = out.as_mut_slice();
-    for start in (0..x.rows()).step_by(EVALUATION_CHUNK_ROWS) {
-        let chunk = x.slice_rows(start, start + EVALUATION_CHUNK_ROWS);
-        let scores = network.infer(chunk.as_array(), buffers);
-        let dest = &mut out[start * OUT..(start + chunk.rows()) * OUT];
-        for (d, s) in dest.iter_mut().zip(scores.iter()) {
-            *d = *s;
+/// Buffers an [`EvaluationRows`] may convert a chunk into; one per thread.
+#[derive(Debug, Default)]
+pub struct ChunkScratch<T> {
+    /// Inputs of the chunk, row after row.
+    pub x: Vec<T>,
+    /// Labels of the chunk.
+    pub labels: Vec<usize>,
+}
+
+/// A batch and targets already validated against it.
+impl<T: Float, const N: usize> EvaluationRows<T> for (BatchView<'_, T, N>, Targets<'_, T>) {
+    fn len(&self) -> usize {
+        self.0.rows()
+    }
+
+    fn features(&self) -> usize {
+        N
+    }
+
+    fn chunk<'s>(
+        &'s self,
+        range: Range<usize>,
+        _: &'s mut ChunkScratch<T>,
+    ) -> Result<(ArrayView2<'s, T>, Targets<'s, T>)> {
+        let x = self.0.slice_rows(range.start, range.end).as_array();
+        let t = match self.1 {
+            Targets::Labels(labels) => Targets::Labels(&labels[range]),
+            Targets::OneHot(rows) => Targets::OneHot(rows.slice_move(ndarray::s![range, ..])),
+        };
+        Ok((x, t))
+    }
+}
+
+#[derive(Default)]
+struct Totals {
+    correct: usize,
+    loss: f64,
+    error: Option<Error>,
+}
+
+impl std::ops::Add for Totals {
+    type Output = Self;
+    fn add(self, other: Self) -> Self {
+        Totals {
+            correct: self.correct + other.correct,
+            loss: self.loss + other.loss,
+            error: self.error.or(other.error),
         }
     }
 }
 
-/// The softmax of every row's scores.
-pub fn probabilities<T: Float, const OUT: usize>(scores: Batch<T, OUT>) -> Batch<T, OUT> {
-    let mut probs = Batch::<T, OUT>::zeros(scores.rows());
-    let view = ndarray::ArrayViewMut2::from_shape((scores.rows(), OUT), probs.as_mut_slice())
-        .expect("a batch holds rows × OUT values");
-    layers::softmax_into(scores.as_array().view(), view);
-    probs
-}
-
-/// The mean cross-entropy of the network over `x` against `t`.
-pub fn loss<T, N, const IN: usize>(
-    network: &N,
-    x: BatchView<'_, T, IN>,
-    t: &Targets<'_, T>,
-) -> Result<T>
+fn evaluate<T, N, R>(network: &N, rows: &R) -> Result<Evaluation>
 where
     T: Float,
-    N: Network<T> + Sync,
+    N: Network<T>,
+    R: EvaluationRows<T> + ?Sized,
 {
-    t.validate(x.rows(), N::OUTPUT_WIDTH)?;
-    Ok(mean_loss(network, x, t))
-}
-
-/// [`loss`] for targets already validated against `x` (numerical gradients call it
-/// twice per parameter element, and validate once).
-pub fn mean_loss<T, N, const IN: usize>(
-    network: &N,
-    x: BatchView<'_, T, IN>,
-    t: &Targets<'_, T>,
-) -> T
-where
-    T: Float,
-    N: Network<T> + Sync,
-{
-    let total: T = fold_chunks(network, x, |start, scores| {
-        layers::cross_entropy_of_scores(scores, t, start)
+    check_width("the rows to evaluate", N::INPUT_WIDTH, rows.features())?;
+    if rows.is_empty() {
+        return Err(Error::EmptyBatch { what: "x" });
+    }
+    let totals = parallel::split_rows(rows.len(), EVALUATION_CHUNK_ROWS, |start, end| {
+        let mut scratch = N::Scratch::default();
+        let mut chunk_scratch = ChunkScratch::default();
+        let mut totals = Totals::default();
+        for chunk_start in (start..end).step_by(EVALUATION_CHUNK_ROWS) {
+            let range = chunk_start..(chunk_start + EVALUATION_CHUNK_ROWS).min(end);
+            let (x, t) = match rows.chunk(range, &mut chunk_scratch) {
+                Ok(chunk) => chunk,
+                Err(error) => {
+                    totals.error = Some(error);
+                    break;
+                }
+            };
+            let scores = network.infer(x, &mut scratch);
+            totals.loss += N::total_loss(scores, &t, 0).as_f64();
+            totals.correct += scores
+                .rows()
+                .into_iter()
+                .enumerate()
+                .filter(|(r, row)| targets::argmax(row.iter().copied()) == t.class(*r))
+                .count();
+        }
+        totals
     });
-    total / T::from_f64(x.rows() as f64)
+    if let Some(error) = totals.error {
+        return Err(error);
+    }
+    Ok(Evaluation {
+        accuracy: totals.correct as f64 / rows.len() as f64,
+        loss: totals.loss / rows.len() as f64,
+    })
 }
 
-/// The fraction of rows whose highest score is the target class.
-pub fn accuracy<T, N, const IN: usize>(
-    network: &N,
-    x: BatchView<'_, T, IN>,
-    t: &Targets<'_, T>,
-) -> Result<f64>
-where
-    T: Float,
-    N: Network<T> + Sync,
-{
-    t.validate(x.rows(), N::OUTPUT_WIDTH)?;
-    let correct: usize = fold_chunks(network, x, |start, scores| {
-        scores
-            .rows()
-            .into_iter()
-            .enumerate()
-            .filter(|(r, row)| targets::argmax(row.iter().copied()) == t.class(start + r))
-            .count()
-    });
-    Ok(correct as f64 / x.rows() as f64)
+/// `found` features where the network takes `expected`.
+pub(crate) fn check_width(what: &str, expected: usize, found: usize) -> Result<()> {
+    if found == expected {
+        Ok(())
+    } else {
+        Err(Error::Width {
+            what: what.to_owned(),
+            expected,
+            found,
+        })
+    }
 }

@@ -34,8 +34,9 @@ impl<T: Float> Default for Sgd<T> {
 impl<T: Float> Optimizer<T> for Sgd<T> {
     fn update<N: Network<T>>(&mut self, network: &mut N) {
         let step = -self.lr;
-        network.visit_parameters_mut(&mut |_, mut parameter, gradient| {
-            match (parameter.as_slice_mut(), gradient.as_slice()) {
+        network.visit_parameters_mut(&mut |parameter| {
+            let (mut value, gradient) = (parameter.value, parameter.gradient);
+            match (value.as_slice_mut(), gradient.as_slice()) {
                 (Some(values), Some(gradient)) => {
                     // Split like the products before it (see `split_like_last_product`),
                     // in pieces of whole cache lines.
@@ -45,7 +46,7 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
                         }
                     });
                 }
-                _ => parameter.scaled_add(step, &gradient),
+                _ => value.scaled_add(step, &gradient),
             }
         });
     }

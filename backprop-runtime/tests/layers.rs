@@ -1,8 +1,21 @@
 //! Every layer's forward and backward against values computed by hand.
 
 use backprop_runtime::Targets;
-use backprop_runtime::layers::{AddLayer, Affine, MulLayer, Relu, Sigmoid, SoftmaxWithLoss};
-use ndarray::{Array2, array};
+use backprop_runtime::autograd::Var;
+use backprop_runtime::layers::{
+    AddLayer, Affine, Context, Layer, Loss, MulLayer, Relu, Role, Sigmoid, SoftmaxWithLoss, Tanh,
+};
+use ndarray::{Array2, ArrayView2, array};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+/// A layer's training forward, with a context no layer here draws from.
+fn forward<L: Layer<f64>>(layer: &mut L, x: ArrayView2<'_, f64>) -> Array2<f64> {
+    let mut rng = StdRng::seed_from_u64(0);
+    layer
+        .forward(x, &mut Context::training(&mut rng))
+        .to_owned()
+}
 
 fn assert_close(actual: &Array2<f64>, expected: &Array2<f64>) {
     assert_eq!(actual.dim(), expected.dim());
@@ -19,7 +32,7 @@ fn affine_forward_and_backward_by_hand() {
     )
     .unwrap();
     let x = array![[1.0, 2.0], [3.0, 4.0]];
-    let out = layer.forward(x.view()).to_owned();
+    let out = forward(&mut layer, x.view());
     assert_close(&out, &array![[5.5, 1.5, -1.0], [11.5, 3.5, -3.0]]);
 
     let dout = array![[1.0, 0.0, 2.0], [0.0, 1.0, 1.0]];
@@ -44,7 +57,7 @@ fn affine_infer_matches_forward_and_leaves_layer_alone() {
         (0, 0),
         "infer must not touch the layer"
     );
-    assert_eq!(inferred, layer.forward(x.view()));
+    assert_eq!(inferred, forward(&mut layer, x.view()));
 }
 
 #[test]
@@ -67,12 +80,11 @@ fn affine_rejects_parameters_of_the_wrong_shape() {
 #[test]
 fn relu_masks_non_positive_inputs_including_zero() {
     let mut relu = Relu::<f64, 3>::new();
-    let out = relu
-        .forward(array![[-1.0, 0.0, 2.0], [3.0, -4.0, 0.5]].view())
-        .to_owned();
+    let x = array![[-1.0, 0.0, 2.0], [3.0, -4.0, 0.5]];
+    let out = forward(&mut relu, x.view());
     assert_eq!(out, array![[0.0, 0.0, 2.0], [3.0, 0.0, 0.5]]);
     let dx = relu
-        .backward(array![[7.0, 7.0, 7.0], [1.0, 2.0, 3.0]].view())
+        .backward(x.view(), array![[7.0, 7.0, 7.0], [1.0, 2.0, 3.0]].view())
         .to_owned();
     assert_eq!(dx, array![[0.0, 0.0, 7.0], [1.0, 0.0, 3.0]]);
 }
@@ -80,12 +92,80 @@ fn relu_masks_non_positive_inputs_including_zero() {
 #[test]
 fn sigmoid_backward_uses_its_output() {
     let mut sigmoid = Sigmoid::<f64, 3>::new();
-    let out = sigmoid
-        .forward(array![[0.0, 3f64.ln(), -1000.0]].view())
-        .to_owned();
+    let x = array![[0.0, 3f64.ln(), -1000.0]];
+    let out = forward(&mut sigmoid, x.view());
     assert_close(&out, &array![[0.5, 0.75, 0.0]]);
-    let dx = sigmoid.backward(array![[1.0, 2.0, 1.0]].view()).to_owned();
+    let dx = sigmoid
+        .backward(x.view(), array![[1.0, 2.0, 1.0]].view())
+        .to_owned();
     assert_close(&dx, &array![[0.25, 2.0 * 0.75 * 0.25, 0.0]]);
+}
+
+#[test]
+fn tanh_forward_by_hand_and_backward_from_its_output() {
+    // tanh(ln 2) = (2 − 1/2) / (2 + 1/2) = 3/5; its derivative there 1 − 9/25 = 16/25.
+    let mut tanh = Tanh::<f64, 3>::new();
+    let x = array![[2f64.ln(), 0.0, -40.0]];
+    let out = forward(&mut tanh, x.view());
+    assert_close(&out, &array![[0.6, 0.0, -1.0]]);
+    let dx = tanh
+        .backward(x.view(), array![[1.0, 3.0, 5.0]].view())
+        .to_owned();
+    assert_close(&dx, &array![[16.0 / 25.0, 3.0, 0.0]]);
+    assert_eq!(<Tanh<f64, 3> as Layer<f64>>::describe(&()), "Tanh(3)");
+    assert_eq!(<Tanh<f64, 3> as Layer<f64>>::PARAMETERS, 0);
+}
+
+#[test]
+fn tanh_gradient_matches_central_differences() {
+    let x = array![[-1.5, -0.2, 0.0], [0.3, 0.9, 2.5]];
+    let dout = array![[0.7, -1.1, 0.4], [1.3, 0.2, -0.6]];
+    let mut tanh = Tanh::<f64, 3>::new();
+    forward(&mut tanh, x.view());
+    let dx = tanh.backward(x.view(), dout.view()).to_owned();
+    let h = 1e-5;
+    for ((r, c), &d) in dx.indexed_iter() {
+        let (above, below) = ((x[[r, c]] + h).tanh(), (x[[r, c]] - h).tanh());
+        let numerical = dout[[r, c]] * (above - below) / (2.0 * h);
+        assert!(
+            (d - numerical).abs() < 1e-9,
+            "[{r}, {c}]: {d} vs {numerical}"
+        );
+    }
+}
+
+/// Each layer's tape expression computes what its forward does, and its leaves are
+/// its parameters in visiting order, with their roles.
+#[test]
+fn every_layers_tape_expression_is_its_forward() {
+    fn agree<L: Layer<f64>>(mut layer: L, x: Array2<f64>) {
+        let out = forward(&mut layer, x.view());
+        let mut leaves = Vec::new();
+        let tape = layer.tape(&Var::constant(x), &mut leaves).unwrap();
+        let tape = tape.value().clone().into_dimensionality().unwrap();
+        assert_close(&tape, &out);
+        let mut visited = Vec::new();
+        layer.visit_parameters(&mut |role, value, _| visited.push((role, value.to_owned())));
+        assert_eq!(visited.len(), leaves.len());
+        for ((_, value), leaf) in visited.iter().zip(&leaves) {
+            assert_eq!(value, leaf.value());
+        }
+        let parameters: usize = visited.iter().map(|(_, v)| v.len()).sum();
+        assert_eq!(parameters, L::PARAMETERS);
+    }
+    let x = array![[0.5, -1.0], [2.0, 0.25]];
+    let affine = Affine::<f64, 2, 3>::from_parameters(
+        array![[1.0, 0.0, -1.0], [2.0, 1.0, 0.0]],
+        array![0.5, -0.5, 0.0],
+    )
+    .unwrap();
+    let mut roles = Vec::new();
+    affine.visit_parameters(&mut |role, _, _| roles.push(role));
+    assert_eq!(roles, [Role::Weight, Role::Bias]);
+    agree(affine, x.clone());
+    agree(Relu::<f64, 2>::new(), x.clone());
+    agree(Sigmoid::<f64, 2>::new(), x.clone());
+    agree(Tanh::<f64, 2>::new(), x);
 }
 
 #[test]

@@ -135,6 +135,13 @@ impl<T: Float> Var<T> {
             g * &y.mapv(|y| y * (T::one() - y))
         })
     }
+
+    /// The hyperbolic tangent, elementwise; its gradient is `1 − y²`.
+    pub fn tanh(&self) -> Var<T> {
+        self.unary("tanh", self.value().mapv(T::tanh), |_, y, g| {
+            g * &y.mapv(|y| T::one() - y * y)
+        })
+    }
 }
 
 /// Fails unless NumPy broadcasting can combine the two shapes.
@@ -226,6 +233,7 @@ mod tests {
         assert_gradient_matches(&x, |v| weighted_sum(&v.scale(-2.5)));
         assert_gradient_matches(&x, |v| weighted_sum(&v.exp()));
         assert_gradient_matches(&x, |v| weighted_sum(&v.sigmoid()));
+        assert_gradient_matches(&x, |v| weighted_sum(&v.tanh()));
         assert_gradient_matches(&x, |v| weighted_sum(&v.powf(2.0)));
         assert_gradient_matches(&positive, |v| weighted_sum(&v.log()));
         assert_gradient_matches(&positive, |v| weighted_sum(&v.powf(2.5)));

@@ -1,10 +1,12 @@
 //! Bridges between a [`Dataset`] and a network: mini-batches gathered into reused
 //! buffers, and whole-set evaluation in bounded memory.
 
-use crate::network::EVALUATION_CHUNK_ROWS;
+use std::ops::Range;
+
 use ndarray::ArrayView2;
 
-use crate::{Batch, Error, Float, InferenceBuffers, Network, Result, Targets, layers, parallel};
+use crate::network::{ChunkScratch, Evaluation, EvaluationRows};
+use crate::{Batch, Error, Float, Network, Result, Targets};
 
 use super::Dataset;
 
@@ -49,22 +51,13 @@ impl<T: Float, const N: usize> Default for MiniBatch<T, N> {
     }
 }
 
-/// How a network does on a whole data set.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Evaluation {
-    /// The fraction of samples classified correctly.
-    pub accuracy: f64,
-    /// The mean cross-entropy loss.
-    pub loss: f64,
-}
-
 /// Evaluates `network` on every sample of `data`, chunk by chunk: the set stays in its
 /// compact form, each thread converts one chunk at a time into its own buffer, and no
 /// temporary grows with the size of the set.
 pub fn evaluate<T, N>(network: &N, data: &Dataset) -> Result<Evaluation>
 where
     T: Float,
-    N: Network<T> + Sync,
+    N: Network<T>,
 {
     check_features(data, N::INPUT_WIDTH)?;
     if data.classes() > N::OUTPUT_WIDTH {
@@ -77,57 +70,32 @@ where
             found: data.classes(),
         });
     }
-    let totals = parallel::split_rows(data.len(), EVALUATION_CHUNK_ROWS, |start, end| {
-        let width = N::INPUT_WIDTH;
-        let mut x = vec![T::zero(); EVALUATION_CHUNK_ROWS * width];
-        let mut labels = vec![0usize; EVALUATION_CHUNK_ROWS];
-        let mut buffers = InferenceBuffers::new();
-        let mut totals = Totals::default();
-        for chunk_start in (start..end).step_by(EVALUATION_CHUNK_ROWS) {
-            let rows = EVALUATION_CHUNK_ROWS.min(end - chunk_start);
-            let (x, labels) = (&mut x[..rows * width], &mut labels[..rows]);
-            if let Err(error) = data.range_into(chunk_start..chunk_start + rows, x, labels) {
-                totals.error.get_or_insert(error.into());
-                break;
-            }
-            let view =
-                ArrayView2::from_shape((rows, width), &*x).expect("the chunk holds whole rows");
-            let scores = network.infer(view, &mut buffers);
-            let targets = Targets::Labels(labels);
-            totals.loss += layers::cross_entropy_of_scores(scores, &targets, 0).as_f64();
-            totals.correct += scores
-                .rows()
-                .into_iter()
-                .zip(labels.iter())
-                .filter(|(row, label)| crate::targets::argmax(row.iter().copied()) == **label)
-                .count();
-        }
-        totals
-    });
-    if let Some(error) = totals.error {
-        return Err(error);
+    network.evaluate(data)
+}
+
+/// A data set's pixels, converted to floats one chunk at a time.
+impl<T: Float> EvaluationRows<T> for Dataset {
+    fn len(&self) -> usize {
+        Dataset::len(self)
     }
-    Ok(Evaluation {
-        accuracy: totals.correct as f64 / data.len() as f64,
-        loss: totals.loss / data.len() as f64,
-    })
-}
 
-#[derive(Default)]
-struct Totals {
-    correct: usize,
-    loss: f64,
-    error: Option<Error>,
-}
+    fn features(&self) -> usize {
+        Dataset::features(self)
+    }
 
-impl std::ops::Add for Totals {
-    type Output = Self;
-    fn add(self, other: Self) -> Self {
-        Totals {
-            correct: self.correct + other.correct,
-            loss: self.loss + other.loss,
-            error: self.error.or(other.error),
-        }
+    fn chunk<'s>(
+        &'s self,
+        range: Range<usize>,
+        scratch: &'s mut ChunkScratch<T>,
+    ) -> Result<(ArrayView2<'s, T>, Targets<'s, T>)> {
+        let rows = range.len();
+        let width = Dataset::features(self);
+        scratch.x.resize(rows * width, T::zero());
+        scratch.labels.resize(rows, 0);
+        self.range_into(range, &mut scratch.x, &mut scratch.labels)?;
+        let x = ArrayView2::from_shape((rows, width), &scratch.x[..])
+            .expect("the chunk holds whole rows");
+        Ok((x, Targets::Labels(&scratch.labels)))
     }
 }
 

@@ -25,7 +25,8 @@ mod locate;
 pub(crate) mod pixels;
 mod sampler;
 
-pub use batches::{Evaluation, MiniBatch, evaluate};
+pub use crate::network::Evaluation;
+pub use batches::{MiniBatch, evaluate};
 pub use dataset::{DEFAULT_CLASSES, Dataset, Mnist, load_mnist};
 pub use download::{
     DEFAULT_MIRRORS, DownloadEvent, Downloader, FileSpec, download_mnist, mnist_file_specs,

@@ -1,6 +1,8 @@
 use ndarray::{Array1, Array2, ArrayView2};
 
-use crate::{Buffer, Error, Float, Result, init, linalg};
+use super::{Context, Init, Layer, ParameterVisit, ParameterVisitMut, Role};
+use crate::autograd::{TapeError, Var};
+use crate::{Buffer, Error, Float, Result, WeightInit, init, linalg};
 
 /// A fully connected layer: `out = x · W + b` (the book's `Affine`).
 ///
@@ -13,12 +15,14 @@ use crate::{Buffer, Error, Float, Result, init, linalg};
 /// so `backward` takes it back as an argument.
 ///
 /// ```
-/// use backprop_runtime::layers::Affine;
+/// use backprop_runtime::layers::{Affine, Context, Layer};
 /// use ndarray::array;
+/// use rand::SeedableRng;
 ///
+/// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
 /// let mut layer = Affine::<f64, 2, 1>::from_parameters(array![[1.0], [2.0]], array![0.5]).unwrap();
 /// let x = array![[3.0, 4.0]];
-/// assert_eq!(layer.forward(x.view())[[0, 0]], 11.5);
+/// assert_eq!(layer.forward(x.view(), &mut Context::training(&mut rng))[[0, 0]], 11.5);
 /// let dx = layer.backward(x.view(), array![[1.0]].view());
 /// assert_eq!(dx, array![[1.0, 2.0]]);
 /// assert_eq!(layer.dW, array![[3.0], [4.0]]);
@@ -38,10 +42,15 @@ pub struct Affine<T, const IN: usize, const OUT: usize> {
     dx: Buffer<T>,
 }
 
-impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
-    /// How many numbers the layer learns.
-    pub const PARAMETERS: usize = IN * OUT + OUT;
+/// The arguments of an `Affine` declaration besides its widths.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct AffineConfig {
+    /// `init = He`, `Xavier` or a standard deviation: this layer's own
+    /// initialisation, in place of the network's.
+    pub init: Option<WeightInit>,
+}
 
+impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
     /// Weights drawn as `std · N(0, 1)`, biases zero (the book's initialisation).
     pub fn new<R: rand::Rng + ?Sized>(std: T, rng: &mut R) -> Self {
         Self::with_parameters(init::scaled_normal(IN, OUT, std, rng), Array1::zeros(OUT))
@@ -79,36 +88,85 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
             dx: Buffer::new(),
         }
     }
+}
+
+impl<T: Float, const IN: usize, const OUT: usize> Layer<T> for Affine<T, IN, OUT> {
+    type Config = AffineConfig;
+    type Scratch = Buffer<T>;
+    const PARAMETERS: usize = IN * OUT + OUT;
+
+    /// Weights `std · N(0, 1)` with the std of the layer's own `init`, else the
+    /// network's, for the layer's fan-in; biases zero.
+    fn new(config: AffineConfig, init: &mut Init<'_>) -> Self {
+        let std = config.init.unwrap_or(init.weights).std(init.fan_in);
+        Self::new(T::from_f64(std), &mut *init.rng)
+    }
+
+    fn describe(config: &AffineConfig) -> String {
+        match config.init {
+            None => format!("Affine({IN}, {OUT})"),
+            Some(init) => format!("Affine({IN}, {OUT}, init = {init})"),
+        }
+    }
 
     /// `x · W + b`, kept for the next layer.
-    pub fn forward(&mut self, x: ArrayView2<'_, T>) -> ArrayView2<'_, T> {
+    fn forward(&mut self, x: ArrayView2<'_, T>, _: &mut Context<'_>) -> ArrayView2<'_, T> {
         let out = self.out.prepare(x.nrows(), OUT);
         linalg::affine_forward(x, self.W.view(), self.b.view(), out);
         self.out.view()
     }
 
-    /// `x · W + b` into a caller's buffer, for inference: it leaves the layer untouched,
-    /// so one trained network can serve several threads.
-    pub fn infer<'b>(&self, x: ArrayView2<'_, T>, out: &'b mut Buffer<T>) -> ArrayView2<'b, T> {
+    fn infer<'s>(&self, x: ArrayView2<'_, T>, out: &'s mut Buffer<T>) -> ArrayView2<'s, T> {
         linalg::affine_forward(x, self.W.view(), self.b.view(), out.prepare(x.nrows(), OUT));
         out.view()
     }
 
     /// Stores `dW = xᵀ · dout` and `db = Σ dout`, and returns `dx = dout · Wᵀ`.
-    /// `x` is the input the last `forward` was given.
-    pub fn backward(&mut self, x: ArrayView2<'_, T>, dout: ArrayView2<'_, T>) -> ArrayView2<'_, T> {
+    fn backward(&mut self, x: ArrayView2<'_, T>, dout: ArrayView2<'_, T>) -> ArrayView2<'_, T> {
         self.backward_parameters(x, dout);
         linalg::affine_input_gradient(dout, self.W.view(), self.dx.prepare(dout.nrows(), IN));
         self.dx.view()
     }
 
-    /// Stores `dW` and `db` only: for a first layer, whose input gradient nobody reads.
-    pub fn backward_parameters(&mut self, x: ArrayView2<'_, T>, dout: ArrayView2<'_, T>) {
+    fn backward_parameters(&mut self, x: ArrayView2<'_, T>, dout: ArrayView2<'_, T>) {
         linalg::affine_parameter_gradients(x, dout, self.dW.view_mut(), self.db.view_mut());
     }
 
-    /// The output of the last `forward`.
-    pub fn output(&self) -> ArrayView2<'_, T> {
+    fn output(&self) -> ArrayView2<'_, T> {
         self.out.view()
+    }
+
+    fn visit_parameters(&self, visit: &mut ParameterVisit<'_, T>) {
+        visit(
+            Role::Weight,
+            self.W.view().into_dyn(),
+            self.dW.view().into_dyn(),
+        );
+        visit(
+            Role::Bias,
+            self.b.view().into_dyn(),
+            self.db.view().into_dyn(),
+        );
+    }
+
+    fn visit_parameters_mut(&mut self, visit: &mut ParameterVisitMut<'_, T>) {
+        visit(
+            Role::Weight,
+            self.W.view_mut().into_dyn(),
+            self.dW.view().into_dyn(),
+        );
+        visit(
+            Role::Bias,
+            self.b.view_mut().into_dyn(),
+            self.db.view().into_dyn(),
+        );
+    }
+
+    /// `x · W + b`, with `x` flattened to rows first as the book's Affine does.
+    fn tape(&self, x: &Var<T>, leaves: &mut Vec<Var<T>>) -> std::result::Result<Var<T>, TapeError> {
+        let (w, b) = (Var::leaf(self.W.clone()), Var::leaf(self.b.clone()));
+        let y = x.matmul(&w)?.add(&b)?;
+        leaves.extend([w, b]);
+        Ok(y)
     }
 }

@@ -1,5 +1,8 @@
-use ndarray::{ArrayView2, Zip};
+use ndarray::ArrayView2;
 
+use super::elementwise::{gradient_from_output, map_into};
+use super::{Context, Init, Layer};
+use crate::autograd::{TapeError, Var};
 use crate::{Buffer, Float};
 
 /// `max(0, x)`, element by element (the book's `Relu`).
@@ -8,12 +11,15 @@ use crate::{Buffer, Float};
 /// output, which is zero exactly where the mask is set, so it needs no separate mask.
 ///
 /// ```
-/// use backprop_runtime::layers::Relu;
+/// use backprop_runtime::layers::{Context, Layer, Relu};
 /// use ndarray::array;
+/// use rand::SeedableRng;
 ///
+/// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
 /// let mut relu = Relu::<f64, 3>::new();
-/// assert_eq!(relu.forward(array![[-1.0, 0.0, 2.0]].view()), array![[0.0, 0.0, 2.0]]);
-/// assert_eq!(relu.backward(array![[5.0, 5.0, 5.0]].view()), array![[0.0, 0.0, 5.0]]);
+/// let x = array![[-1.0, 0.0, 2.0]];
+/// assert_eq!(relu.forward(x.view(), &mut Context::training(&mut rng)), array![[0.0, 0.0, 2.0]]);
+/// assert_eq!(relu.backward(x.view(), array![[5.0, 5.0, 5.0]].view()), array![[0.0, 0.0, 5.0]]);
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct Relu<T, const N: usize> {
@@ -29,37 +35,46 @@ impl<T: Float, const N: usize> Relu<T, N> {
             dx: Buffer::new(),
         }
     }
+}
 
-    /// `max(0, x)`, kept for `backward`.
-    pub fn forward(&mut self, x: ArrayView2<'_, T>) -> ArrayView2<'_, T> {
-        relu_into(x, &mut self.out)
+fn relu<T: Float>(x: T) -> T {
+    if x > T::zero() { x } else { T::zero() }
+}
+
+impl<T: Float, const N: usize> Layer<T> for Relu<T, N> {
+    type Config = ();
+    type Scratch = Buffer<T>;
+    const PARAMETERS: usize = 0;
+
+    fn new((): (), _: &mut Init<'_>) -> Self {
+        Self::new()
     }
 
-    /// `max(0, x)` into a caller's buffer, leaving the layer untouched.
-    pub fn infer<'b>(&self, x: ArrayView2<'_, T>, out: &'b mut Buffer<T>) -> ArrayView2<'b, T> {
-        relu_into(x, out)
+    fn describe((): &()) -> String {
+        format!("Relu({N})")
+    }
+
+    /// `max(0, x)`, kept for `backward`.
+    fn forward(&mut self, x: ArrayView2<'_, T>, _: &mut Context<'_>) -> ArrayView2<'_, T> {
+        map_into(x, &mut self.out, relu)
+    }
+
+    fn infer<'s>(&self, x: ArrayView2<'_, T>, out: &'s mut Buffer<T>) -> ArrayView2<'s, T> {
+        map_into(x, out, relu)
     }
 
     /// `dout` where the input was positive, 0 elsewhere.
-    pub fn backward(&mut self, dout: ArrayView2<'_, T>) -> ArrayView2<'_, T> {
-        let (rows, cols) = dout.dim();
-        Zip::from(self.dx.prepare(rows, cols))
-            .and(&dout)
-            .and(&self.out.view())
-            .for_each(|dx, &d, &y| *dx = if y > T::zero() { d } else { T::zero() });
-        self.dx.view()
+    fn backward(&mut self, _: ArrayView2<'_, T>, dout: ArrayView2<'_, T>) -> ArrayView2<'_, T> {
+        gradient_from_output(dout, &self.out, &mut self.dx, |d, y| {
+            if y > T::zero() { d } else { T::zero() }
+        })
     }
 
-    /// The output of the last `forward`.
-    pub fn output(&self) -> ArrayView2<'_, T> {
+    fn output(&self) -> ArrayView2<'_, T> {
         self.out.view()
     }
-}
 
-fn relu_into<'b, T: Float>(x: ArrayView2<'_, T>, out: &'b mut Buffer<T>) -> ArrayView2<'b, T> {
-    let (rows, cols) = x.dim();
-    Zip::from(out.prepare(rows, cols))
-        .and(&x)
-        .for_each(|y, &v| *y = if v > T::zero() { v } else { T::zero() });
-    out.view()
+    fn tape(&self, x: &Var<T>, _: &mut Vec<Var<T>>) -> Result<Var<T>, TapeError> {
+        Ok(x.relu())
+    }
 }

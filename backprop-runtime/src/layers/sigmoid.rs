@@ -1,5 +1,8 @@
-use ndarray::{ArrayView2, Zip};
+use ndarray::ArrayView2;
 
+use super::elementwise::{gradient_from_output, map_into};
+use super::{Context, Init, Layer};
+use crate::autograd::{TapeError, Var};
 use crate::{Buffer, Float};
 
 /// `1 / (1 + e^(−x))`, element by element (the book's `Sigmoid`).
@@ -8,12 +11,15 @@ use crate::{Buffer, Float};
 /// book's naive formula, the forward never overflows `exp` for large negative `x`.
 ///
 /// ```
-/// use backprop_runtime::layers::Sigmoid;
+/// use backprop_runtime::layers::{Context, Layer, Sigmoid};
 /// use ndarray::array;
+/// use rand::SeedableRng;
 ///
+/// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
 /// let mut sigmoid = Sigmoid::<f64, 1>::new();
-/// assert_eq!(sigmoid.forward(array![[0.0]].view()), array![[0.5]]);
-/// assert_eq!(sigmoid.backward(array![[1.0]].view()), array![[0.25]]);
+/// let x = array![[0.0]];
+/// assert_eq!(sigmoid.forward(x.view(), &mut Context::training(&mut rng)), array![[0.5]]);
+/// assert_eq!(sigmoid.backward(x.view(), array![[1.0]].view()), array![[0.25]]);
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct Sigmoid<T, const N: usize> {
@@ -29,31 +35,6 @@ impl<T: Float, const N: usize> Sigmoid<T, N> {
             dx: Buffer::new(),
         }
     }
-
-    /// `σ(x)`, kept for `backward`.
-    pub fn forward(&mut self, x: ArrayView2<'_, T>) -> ArrayView2<'_, T> {
-        sigmoid_into(x, &mut self.out)
-    }
-
-    /// `σ(x)` into a caller's buffer, leaving the layer untouched.
-    pub fn infer<'b>(&self, x: ArrayView2<'_, T>, out: &'b mut Buffer<T>) -> ArrayView2<'b, T> {
-        sigmoid_into(x, out)
-    }
-
-    /// `dout · (1 − y) · y`, from the output of the last `forward`.
-    pub fn backward(&mut self, dout: ArrayView2<'_, T>) -> ArrayView2<'_, T> {
-        let (rows, cols) = dout.dim();
-        Zip::from(self.dx.prepare(rows, cols))
-            .and(&dout)
-            .and(&self.out.view())
-            .for_each(|dx, &d, &y| *dx = d * (T::one() - y) * y);
-        self.dx.view()
-    }
-
-    /// The output of the last `forward`.
-    pub fn output(&self) -> ArrayView2<'_, T> {
-        self.out.view()
-    }
 }
 
 /// `σ(x)` written so that `exp` only ever sees a non-positive argument.
@@ -66,10 +47,38 @@ fn sigmoid<T: Float>(x: T) -> T {
     }
 }
 
-fn sigmoid_into<'b, T: Float>(x: ArrayView2<'_, T>, out: &'b mut Buffer<T>) -> ArrayView2<'b, T> {
-    let (rows, cols) = x.dim();
-    Zip::from(out.prepare(rows, cols))
-        .and(&x)
-        .for_each(|y, &v| *y = sigmoid(v));
-    out.view()
+impl<T: Float, const N: usize> Layer<T> for Sigmoid<T, N> {
+    type Config = ();
+    type Scratch = Buffer<T>;
+    const PARAMETERS: usize = 0;
+
+    fn new((): (), _: &mut Init<'_>) -> Self {
+        Self::new()
+    }
+
+    fn describe((): &()) -> String {
+        format!("Sigmoid({N})")
+    }
+
+    /// `σ(x)`, kept for `backward`.
+    fn forward(&mut self, x: ArrayView2<'_, T>, _: &mut Context<'_>) -> ArrayView2<'_, T> {
+        map_into(x, &mut self.out, sigmoid)
+    }
+
+    fn infer<'s>(&self, x: ArrayView2<'_, T>, out: &'s mut Buffer<T>) -> ArrayView2<'s, T> {
+        map_into(x, out, sigmoid)
+    }
+
+    /// `dout · (1 − y) · y`, from the output of the last `forward`.
+    fn backward(&mut self, _: ArrayView2<'_, T>, dout: ArrayView2<'_, T>) -> ArrayView2<'_, T> {
+        gradient_from_output(dout, &self.out, &mut self.dx, |d, y| d * (T::one() - y) * y)
+    }
+
+    fn output(&self) -> ArrayView2<'_, T> {
+        self.out.view()
+    }
+
+    fn tape(&self, x: &Var<T>, _: &mut Vec<Var<T>>) -> Result<Var<T>, TapeError> {
+        Ok(x.sigmoid())
+    }
 }

@@ -1,5 +1,7 @@
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut2, Zip};
 
+use super::Loss;
+use crate::autograd::{TapeError, Var};
 use crate::{Buffer, Float, Result, Targets};
 
 /// Softmax followed by cross-entropy, the book's `SoftmaxWithLoss`: the last layer of a
@@ -11,7 +13,7 @@ use crate::{Buffer, Float, Result, Targets};
 /// two disagree by about 1e-6 relative, which a gradient check would see.)
 ///
 /// ```
-/// use backprop_runtime::layers::SoftmaxWithLoss;
+/// use backprop_runtime::layers::{Loss, SoftmaxWithLoss};
 /// use backprop_runtime::Targets;
 /// use ndarray::array;
 ///
@@ -41,10 +43,22 @@ impl<T: Float, const N: usize> SoftmaxWithLoss<T, N> {
             dx: Buffer::new(),
         }
     }
+}
+
+impl<T: Float, const N: usize> Loss<T> for SoftmaxWithLoss<T, N> {
+    type Config = ();
+
+    fn new((): ()) -> Self {
+        Self::new()
+    }
+
+    fn describe((): &()) -> String {
+        format!("SoftmaxWithLoss({N})")
+    }
 
     /// The mean cross-entropy of `softmax(x)` against `t`; keeps the softmax and the
     /// targets for `backward`.
-    pub fn forward(&mut self, x: ArrayView2<'_, T>, t: &Targets<'_, T>) -> Result<T> {
+    fn forward(&mut self, x: ArrayView2<'_, T>, t: &Targets<'_, T>) -> Result<T> {
         t.validate(x.nrows(), N)?;
         let rows = x.nrows();
         self.y.reshape(rows, N);
@@ -70,7 +84,7 @@ impl<T: Float, const N: usize> SoftmaxWithLoss<T, N> {
     ///
     /// There is no `dout` argument: the loss is the end of the graph, where the
     /// incoming gradient is 1 (the book's `backward(dout=1)` ignores it too).
-    pub fn backward(&mut self) -> ArrayView2<'_, T> {
+    fn backward(&mut self) -> ArrayView2<'_, T> {
         let (rows, cols) = self.y.shape();
         let scale = T::one() / T::from_f64(rows as f64);
         let mut dx = self.dx.prepare(rows, cols);
@@ -101,8 +115,19 @@ impl<T: Float, const N: usize> SoftmaxWithLoss<T, N> {
     }
 
     /// The softmax of the last `forward`.
-    pub fn output(&self) -> ArrayView2<'_, T> {
+    fn output(&self) -> ArrayView2<'_, T> {
         self.y.view()
+    }
+
+    fn total_loss(scores: ArrayView2<'_, T>, t: &Targets<'_, T>, offset: usize) -> T {
+        cross_entropy_of_scores(scores, t, offset)
+    }
+
+    fn tape(&self, scores: &Var<T>, t: &Targets<'_, T>) -> std::result::Result<Var<T>, TapeError> {
+        match t {
+            Targets::Labels(labels) => scores.softmax_cross_entropy(labels),
+            Targets::OneHot(rows) => scores.softmax_cross_entropy_one_hot(&rows.to_owned()),
+        }
     }
 }
 

@@ -1,0 +1,71 @@
+//! The struct with one field per layer, and its constructors.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::{declared, layer_config, layer_type};
+use crate::model::Network;
+
+pub fn expand(net: &Network) -> TokenStream {
+    let Network {
+        attrs, vis, ident, ..
+    } = net;
+    let all_layers: Vec<_> = net.layers.iter().chain([&net.loss]).collect();
+    let fields = all_layers.iter().enumerate().map(|(i, layer)| {
+        let doc = format!(" Layer {}: `{}`.", i + 1, declared(layer));
+        let (field, ty) = (&layer.field, layer_type(layer));
+        quote!(#[doc = #doc] pub #field: #ty)
+    });
+    let constructors = net.layers.iter().map(|layer| {
+        let (field, ty, config) = (&layer.field, layer_type(layer), layer_config(layer));
+        let fan_in = (layer.kind.fan_in)(&layer.input);
+        quote! {
+            #field: <#ty as ::backprop::layers::Layer<T>>::new(
+                #config,
+                &mut ::backprop::__private::Init { weights: init, fan_in: #fan_in, rng: &mut *rng },
+            )
+        }
+    });
+    let loss = {
+        let (field, ty, config) = (
+            &net.loss.field,
+            layer_type(&net.loss),
+            layer_config(&net.loss),
+        );
+        quote!(#field: <#ty as ::backprop::__private::Loss<T>>::new(#config))
+    };
+    quote! {
+        #(#attrs)*
+        #[derive(Clone, Debug)]
+        #vis struct #ident<T: ::backprop::Float = f32> {
+            #(#fields,)*
+        }
+
+        impl<T: ::backprop::Float> #ident<T> {
+            /// A network with the book's initialisation: weights `0.01 · N(0, 1)`, biases
+            /// zero (a layer's own `init = …` argument takes precedence).
+            pub fn new<R: ::backprop::rand::Rng + ?Sized>(rng: &mut R) -> Self {
+                Self::with_weight_init(::backprop::WeightInit::default(), rng)
+            }
+
+            /// A network with weights `weight_init_std · N(0, 1)` and biases zero.
+            pub fn with_weight_init_std<R: ::backprop::rand::Rng + ?Sized>(
+                weight_init_std: f64,
+                rng: &mut R,
+            ) -> Self {
+                Self::with_weight_init(::backprop::WeightInit::Std(weight_init_std), rng)
+            }
+
+            /// A network whose weights are drawn as `init` says, layer by layer, in
+            /// declaration order; biases zero.
+            pub fn with_weight_init<R: ::backprop::rand::Rng + ?Sized>(
+                init: ::backprop::WeightInit,
+                rng: &mut R,
+            ) -> Self {
+                let mut rng = rng;
+                let rng: &mut dyn ::backprop::rand::Rng = &mut rng;
+                Self { #(#constructors,)* #loss }
+            }
+        }
+    }
+}

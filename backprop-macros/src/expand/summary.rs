@@ -1,0 +1,37 @@
+//! `summary()`: the layers, their output shapes and parameter counts.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::{layer_description, layer_trait, layer_type};
+use crate::model::Network;
+
+pub fn expand(net: &Network) -> TokenStream {
+    let ident = &net.ident;
+    let name = ident.to_string();
+    let input_shape = net.input.axes();
+    let rows = net.layers.iter().chain([&net.loss]).map(|layer| {
+        let field = layer.field.to_string();
+        let description = layer_description(layer);
+        let output_shape = layer.output.axes();
+        let parameters = if layer.kind.is_loss {
+            quote!(0)
+        } else {
+            let (ty, layer_trait) = (layer_type(layer), layer_trait(layer));
+            quote!(<#ty as #layer_trait>::PARAMETERS)
+        };
+        quote!(::backprop::__private::summary_row(#field, #description, &[#(#output_shape),*], #parameters))
+    });
+    quote! {
+        impl<T: ::backprop::Float> #ident<T> {
+            /// The layers, their output shapes and parameter counts, printable as a table.
+            pub fn summary() -> ::backprop::Summary {
+                ::backprop::Summary {
+                    name: #name,
+                    input_shape: ::std::vec![#(#input_shape),*],
+                    layers: ::std::vec![#(#rows),*],
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! The training step: forward through every layer, the loss, then backward in reverse,
+//! written out layer by layer.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::layer_type;
+use crate::model::Network;
+
+/// The inherent `gradient` and `input_gradient`.
+pub fn expand(net: &Network) -> TokenStream {
+    let ident = &net.ident;
+    let input = net.input.width().generic_arg();
+    let as_batch = quote!(impl ::backprop::AsBatch<T, #input>);
+    let targets = quote!(impl ::core::convert::Into<::backprop::Targets<'t, T>>);
+    let forward = forward(net);
+    let backward = backward(net, Stop::AtTheInput);
+    quote! {
+        impl<T: ::backprop::Float> #ident<T> {
+            /// One forward pass in training mode, then backward layer by layer in
+            /// reverse: leaves the gradients in the layers (`dW`, `db`) and returns the
+            /// loss. Layers that draw (Dropout) draw from the thread's generator; for a
+            /// reproducible run, give a seeded one to
+            /// [`Network::train_step`](::backprop::Network::train_step).
+            pub fn gradient<'t>(&mut self, x: &#as_batch, t: #targets) -> ::backprop::Result<T> {
+                let x = x.as_batch();
+                let t = t.into();
+                ::backprop::__private::with_thread_rng(|context| {
+                    ::backprop::Network::train_step(self, x.as_array(), &t, context)
+                })
+            }
+
+            /// Like [`gradient`](Self::gradient), and also the gradient of the loss with
+            /// respect to the input (e.g. for saliency maps), which training skips.
+            pub fn input_gradient<'t>(
+                &mut self,
+                x: &#as_batch,
+                t: #targets,
+            ) -> ::backprop::Result<::backprop::Batch<T, #input>> {
+                let x = x.as_batch();
+                let x = x.as_array();
+                let t = &t.into();
+                ::backprop::__private::check_step(
+                    x,
+                    t,
+                    <Self as ::backprop::Network<T>>::INPUT_WIDTH,
+                    <Self as ::backprop::Network<T>>::OUTPUT_WIDTH,
+                )?;
+                ::backprop::__private::with_thread_rng(|context| {
+                    #forward
+                    let _ = loss;
+                    #backward
+                    ::backprop::__private::input_gradient(d)
+                })
+            }
+        }
+    }
+}
+
+/// `train_step` and `total_loss` of the `Network` implementation.
+pub fn trait_items(net: &Network) -> TokenStream {
+    let forward = forward(net);
+    let backward = backward(net, Stop::AtTheFirstParameters);
+    let loss_ty = layer_type(&net.loss);
+    quote! {
+        fn train_step(
+            &mut self,
+            x: ::backprop::ndarray::ArrayView2<'_, T>,
+            t: &::backprop::Targets<'_, T>,
+            context: &mut ::backprop::__private::Context<'_>,
+        ) -> ::backprop::Result<T> {
+            ::backprop::__private::check_step(
+                x,
+                t,
+                <Self as ::backprop::Network<T>>::INPUT_WIDTH,
+                <Self as ::backprop::Network<T>>::OUTPUT_WIDTH,
+            )?;
+            #forward
+            #backward
+            Ok(loss)
+        }
+
+        fn total_loss(
+            scores: ::backprop::ndarray::ArrayView2<'_, T>,
+            t: &::backprop::Targets<'_, T>,
+            offset: usize,
+        ) -> T {
+            <#loss_ty as ::backprop::__private::Loss<T>>::total_loss(scores, t, offset)
+        }
+    }
+}
+
+/// Every layer's training forward, then the loss: leaves `loss` (a `Result`'s value).
+fn forward(net: &Network) -> TokenStream {
+    let steps = net.layers.iter().enumerate().map(|(i, layer)| {
+        let (field, ty) = (&layer.field, layer_type(layer));
+        let input = if i == 0 { quote!(x) } else { quote!(h) };
+        quote!(let h = <#ty as ::backprop::layers::Layer<T>>::forward(&mut self.#field, #input, context);)
+    });
+    let (field, ty) = (&net.loss.field, layer_type(&net.loss));
+    quote! {
+        #(#steps)*
+        let loss = <#ty as ::backprop::__private::Loss<T>>::forward(&mut self.#field, h, t)?;
+    }
+}
+
+enum Stop {
+    /// Training: nothing reads the gradient of the input of the first layer with
+    /// parameters, so it is never computed, nor anything before it.
+    AtTheFirstParameters,
+    /// Down to the gradient of the network's input, left in `d`.
+    AtTheInput,
+}
+
+fn backward(net: &Network, stop: Stop) -> TokenStream {
+    let layers = &net.layers;
+    let first = match stop {
+        Stop::AtTheInput => Some(0),
+        Stop::AtTheFirstParameters => layers.iter().position(|l| l.has_parameters()),
+    };
+    let Some(first) = first else {
+        return quote!();
+    };
+    let steps = (first..layers.len()).rev().map(|i| {
+        let (field, ty) = (&layers[i].field, layer_type(&layers[i]));
+        let input = if i == 0 {
+            quote!(x)
+        } else {
+            let (previous, previous_ty) = (&layers[i - 1].field, layer_type(&layers[i - 1]));
+            quote!(<#previous_ty as ::backprop::layers::Layer<T>>::output(&self.#previous))
+        };
+        let layer = quote!(<#ty as ::backprop::layers::Layer<T>>);
+        match stop {
+            Stop::AtTheFirstParameters if i == first => {
+                quote!(#layer::backward_parameters(&mut self.#field, #input, d);)
+            }
+            _ => quote!(let d = #layer::backward(&mut self.#field, #input, d);),
+        }
+    });
+    let (loss_field, loss_ty) = (&net.loss.field, layer_type(&net.loss));
+    quote! {
+        let d = <#loss_ty as ::backprop::__private::Loss<T>>::backward(&mut self.#loss_field);
+        #(#steps)*
+    }
+}

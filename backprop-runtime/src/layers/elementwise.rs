@@ -1,0 +1,35 @@
+//! The two loops every activation is made of: its function applied to each input, and
+//! its derivative read off the kept output.
+
+use ndarray::{ArrayView2, Zip};
+
+use crate::{Buffer, Float};
+
+/// Writes `f(x)` for every element of `x` into `out`.
+pub(super) fn map_into<'b, T: Float>(
+    x: ArrayView2<'_, T>,
+    out: &'b mut Buffer<T>,
+    f: impl Fn(T) -> T,
+) -> ArrayView2<'b, T> {
+    let (rows, cols) = x.dim();
+    Zip::from(out.prepare(rows, cols))
+        .and(&x)
+        .for_each(|y, &v| *y = f(v));
+    out.view()
+}
+
+/// Writes `gradient(dout, y)` for every element into `dx`, with `y` the output the
+/// forward pass kept.
+pub(super) fn gradient_from_output<'b, T: Float>(
+    dout: ArrayView2<'_, T>,
+    y: &Buffer<T>,
+    dx: &'b mut Buffer<T>,
+    gradient: impl Fn(T, T) -> T,
+) -> ArrayView2<'b, T> {
+    let (rows, cols) = dout.dim();
+    Zip::from(dx.prepare(rows, cols))
+        .and(&dout)
+        .and(&y.view())
+        .for_each(|dx, &d, &y| *dx = gradient(d, y));
+    dx.view()
+}
