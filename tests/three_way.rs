@@ -72,6 +72,11 @@ network! {
         Affine(_, 12, init = Xavier) -> Sigmoid -> Affine(12, 9, init = He) -> Relu
             -> Affine(9, 4) -> Tanh -> Affine(4, 3) -> SoftmaxWithLoss
     }
+
+    /// Max pooling of a two-channel image before the first Affine.
+    struct Pooled(2, 6, 6) {
+        Pooling(2, 2, stride = 2) -> Affine(_, 5) -> Sigmoid -> Affine(5, 3) -> SoftmaxWithLoss
+    }
 }
 
 /// Generated backward against the tape, per element: rounding only.
@@ -131,7 +136,8 @@ declared!(
     Relu5,
     Mixed5,
     Tanh3,
-    Image
+    Image,
+    Pooled
 );
 
 fn owned(gradients: &impl NamedTensors<f64>) -> Named {
@@ -465,10 +471,15 @@ fn five_layer_nets_agree_three_ways() {
 }
 
 #[test]
-fn tanh_and_image_input_nets_agree_three_ways() {
+fn tanh_image_and_pooling_nets_agree_three_ways() {
     let tanh = check_seeds_with::<Tanh3<f64>>(800..820, TANH_INITS, TANH_CHECK);
     assert_eq!(tanh.excused, 0, "a tanh net has no kink to excuse");
     check_seeds::<Image<f64>>(900..920, MIXED_INITS);
+    let pooled = check_seeds::<Pooled<f64>>(1000..1020, SIGMOID_INITS);
+    assert_eq!(
+        pooled.excused, 0,
+        "no ReLU, and pooling sees only the input"
+    );
 }
 
 #[test]

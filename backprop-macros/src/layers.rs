@@ -9,7 +9,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::check::rule::{Agreement, Rule, WidthSlot};
+use crate::check::rule::{Agreement, Condition, Relation, Rule, WidthSlot, valued};
 use crate::model::{InitValue, Resolved, Value};
 use crate::shape::{Dim, Shape};
 
@@ -40,7 +40,7 @@ pub struct LayerKind {
     pub fan_in: fn(&Shape) -> Dim,
     /// The runtime type (in `backprop::layers`) and its const generic arguments.
     pub runtime_type: &'static str,
-    pub generics: fn(&Shape, &Shape) -> Vec<Dim>,
+    pub generics: fn(&Shape, &Shape, &Resolved) -> Vec<Dim>,
     /// The runtime configuration built from the arguments (under `backprop::layers`).
     pub config: fn(&TokenStream, &Resolved) -> TokenStream,
 }
@@ -74,6 +74,8 @@ pub struct KeywordSpec {
 pub enum KeywordKind {
     /// `He`, `Xavier`, or a positive, finite standard deviation.
     Init,
+    /// A whole number of at least 1.
+    Count,
 }
 
 /// How a chain is written, for messages.
@@ -93,7 +95,7 @@ pub fn names() -> impl Iterator<Item = &'static str> {
     TABLE.iter().map(|kind| kind.name)
 }
 
-static TABLE: [LayerKind; 5] = [
+static TABLE: [LayerKind; 6] = [
     LayerKind {
         name: "Affine",
         is_loss: false,
@@ -120,7 +122,7 @@ static TABLE: [LayerKind; 5] = [
         counter: Counter::Weights,
         fan_in: Shape::width,
         runtime_type: "Affine",
-        generics: |input, output| vec![input.width(), output.width()],
+        generics: |input, output, _| vec![input.width(), output.width()],
         config: |layers, args| {
             let init = match args.keyword("init") {
                 Some(Value::Init(init)) => {
@@ -135,6 +137,31 @@ static TABLE: [LayerKind; 5] = [
     activation("Relu", "relu"),
     activation("Sigmoid", "sigmoid"),
     activation("Tanh", "tanh"),
+    LayerKind {
+        name: "Pooling",
+        is_loss: false,
+        usage: |_| "a window's height and width, `Pooling(2, 2, stride = 2)`".to_owned(),
+        positional: (2, 2),
+        keywords: &[KeywordSpec {
+            key: "stride",
+            kind: KeywordKind::Count,
+        }],
+        shape: pooling_shape,
+        field: DefaultField::Numbered("pool"),
+        example_field: "pool",
+        parameters: &[],
+        state: &[],
+        counter: Counter::OwnKind,
+        fan_in: Shape::width,
+        runtime_type: "Pooling",
+        generics: |input, _, args| {
+            let mut generics: Vec<Dim> = input.axes().into_iter().cloned().collect();
+            generics.extend(args.positional.iter().flatten().cloned());
+            generics.push(Dim::Known(stride(args.keyword("stride"))));
+            generics
+        },
+        config: |_, _| quote!(()),
+    },
     LayerKind {
         is_loss: true,
         field: DefaultField::Fixed("last_layer"),
@@ -159,8 +186,24 @@ const fn activation(name: &'static str, field: &'static str) -> LayerKind {
         counter: Counter::OwnKind,
         fan_in: Shape::width,
         runtime_type: name,
-        generics: |_, output| vec![output.width()],
+        generics: |_, output, _| vec![output.width()],
         config: |_, _| quote!(()),
+    }
+}
+
+/// A dimension in a message: `28`, or `` `SIDE` ``.
+fn quoted(dim: &Dim) -> String {
+    match dim {
+        Dim::Known(n) => n.to_string(),
+        Dim::Deferred { .. } => format!("`{dim}`"),
+    }
+}
+
+/// A pooling layer's `stride`: the book's default is 1.
+fn stride(keyword: Option<&Value>) -> u64 {
+    match keyword {
+        Some(Value::Count(stride)) => *stride,
+        _ => 1,
     }
 }
 
@@ -248,4 +291,104 @@ fn same_shape(rule: &mut Rule<'_>) -> Option<(Shape, Shape)> {
         }
         (WidthSlot::Absent | WidthSlot::Invalid, _) => None,
     }
+}
+
+/// `Pooling(height, width, stride = s)`: max over windows of each channel of a
+/// channels × height × width shape. Each window must fit, and the stride must tile the
+/// rest exactly, or some rows or columns would never be pooled.
+fn pooling_shape(rule: &mut Rule<'_>) -> Option<(Shape, Shape)> {
+    let mut window = [None, None];
+    for (index, size) in window.iter_mut().enumerate() {
+        *size = match rule.width(index) {
+            WidthSlot::Given(dim) => Some(dim),
+            WidthSlot::Inferred(span) => {
+                rule.error(
+                    span,
+                    "a pooling window cannot be inferred: write its height and width",
+                );
+                None
+            }
+            WidthSlot::Absent | WidthSlot::Invalid => None,
+        };
+    }
+    let [Some(height), Some(width)] = window else {
+        return None;
+    };
+    let stride = stride(rule.keyword("stride"));
+    let layer = rule.describe();
+    let Some(Shape::Image([channels, rows, columns])) = rule.flowing() else {
+        let message = match rule.flowing() {
+            Some(flat) => {
+                let (source, _) = rule.source();
+                format!(
+                    "`{layer}` pools images, channels × height × width, but {source} gives {} flat features; pool before flattening, or declare the network's input as an image, e.g. `struct Net(1, 28, 28) {{ … }}`",
+                    flat.width()
+                )
+            }
+            None if rule.is_first() => format!(
+                "`{layer}` pools images, but nothing declares their shape: declare the network's input, e.g. `struct Net(1, 28, 28) {{ … }}`"
+            ),
+            None => return None,
+        };
+        rule.error(rule.kind_span(), message);
+        return None;
+    };
+    let (source, change) = rule.source();
+    let mut fits = true;
+    for (index, (size, extent, axis)) in [(&height, &rows, "high"), (&width, &columns, "wide")]
+        .into_iter()
+        .enumerate()
+    {
+        let condition = Condition {
+            relation: Relation::AtMost,
+            left: size.clone(),
+            right: extent.clone(),
+            right_text: valued(extent, "{B}"),
+            span: rule.arg_span(index),
+            label: format!("a window {{A}} {axis}, on images {{B}} {axis}"),
+        };
+        let agreement = rule.require(condition, |size, extent| {
+            format!(
+                "`{layer}` has a window {size} {axis}, but {source} gives images only {extent} {axis}: use a window of at most {extent}, or change {change}"
+            )
+        });
+        fits &= !matches!(agreement, Agreement::Differ);
+    }
+    if !fits {
+        return None;
+    }
+    let mut tiles = true;
+    for (index, (size, extent, axis)) in [(&height, &rows, "rows"), (&width, &columns, "columns")]
+        .into_iter()
+        .enumerate()
+    {
+        let room = extent.minus(size);
+        let condition = Condition {
+            relation: Relation::MultipleOf,
+            left: room.clone(),
+            right: Dim::Known(stride),
+            right_text: stride.to_string(),
+            span: rule.arg_span(index),
+            label: format!("{{A}} {axis} to move over, not a multiple of the stride {{B}}"),
+        };
+        let (size, extent) = (quoted(size), quoted(extent));
+        let agreement = rule.require(condition, |room, stride| {
+            format!(
+                "`{layer}` moves its window of {size} {axis} by {stride}, but {source} gives {extent} {axis}, which leaves {room} to move over, not a multiple of {stride}: choose a stride that divides {room}, another window, or change {change}"
+            )
+        });
+        tiles &= !matches!(agreement, Agreement::Differ);
+    }
+    if !tiles {
+        return None;
+    }
+    let output = [
+        channels.clone(),
+        rows.windows(&height, stride),
+        columns.windows(&width, stride),
+    ];
+    Some((
+        Shape::Image([channels, rows, columns]),
+        Shape::Image(output),
+    ))
 }

@@ -39,6 +39,8 @@ pub struct Partial {
 
 pub struct Layer {
     pub field: Ident,
+    /// The layer as written, for documentation.
+    pub written: String,
     pub kind: &'static LayerKind,
     /// The shape flowing into the layer.
     pub input: Shape,
@@ -59,6 +61,8 @@ impl Layer {
 /// A layer's arguments, checked against its table entry.
 #[derive(Default)]
 pub struct Resolved {
+    /// The positional widths given (`None` for `_`).
+    pub positional: Vec<Option<Dim>>,
     /// The keywords given, with their values.
     pub keywords: Vec<(&'static str, Value)>,
 }
@@ -75,6 +79,7 @@ impl Resolved {
 /// A keyword's checked value.
 pub enum Value {
     Init(InitValue),
+    Count(u64),
 }
 
 pub enum InitValue {

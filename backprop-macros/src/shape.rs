@@ -57,6 +57,43 @@ impl Dim {
         }
     }
 
+    /// `self − other`, or 0 if `other` is larger (a condition reports that case).
+    pub fn minus(&self, other: &Dim) -> Dim {
+        match (self, other) {
+            (Dim::Known(a), Dim::Known(b)) => Dim::Known(a.saturating_sub(*b)),
+            _ => {
+                let (a, b) = (
+                    self.value_at(Span::call_site()),
+                    other.value_at(Span::call_site()),
+                );
+                let (ga, gb) = (self.generic_arg(), other.generic_arg());
+                Dim::Deferred {
+                    text: format!("{self} − {other}"),
+                    value: quote!(usize::saturating_sub(#a, #b)),
+                    generic: quote!({ usize::saturating_sub(#ga, #gb) }),
+                }
+            }
+        }
+    }
+
+    /// How many windows of `window` fit in `self` moved by `stride`:
+    /// `(self − window) / stride + 1`.
+    pub fn windows(&self, window: &Dim, stride: u64) -> Dim {
+        match self.minus(window) {
+            Dim::Known(room) => Dim::Known(room / stride + 1),
+            room => {
+                let (value, generic) = (room.value_at(Span::call_site()), room.generic_arg());
+                let text = format!("({room}) / {stride} + 1");
+                let stride = Literal::u64_unsuffixed(stride);
+                Dim::Deferred {
+                    text,
+                    value: quote!((#value) / #stride + 1),
+                    generic: quote!({ (#generic) / #stride + 1 }),
+                }
+            }
+        }
+    }
+
     pub fn known(&self) -> Option<u64> {
         match self {
             Dim::Known(n) => Some(*n),

@@ -3,7 +3,8 @@
 use backprop_runtime::Targets;
 use backprop_runtime::autograd::Var;
 use backprop_runtime::layers::{
-    AddLayer, Affine, Context, Layer, Loss, MulLayer, Relu, Role, Sigmoid, SoftmaxWithLoss, Tanh,
+    AddLayer, Affine, Context, Layer, Loss, MulLayer, Pooling, Relu, Role, Sigmoid,
+    SoftmaxWithLoss, Tanh,
 };
 use ndarray::{Array2, ArrayView2, array};
 use rand::SeedableRng;
@@ -166,6 +167,60 @@ fn every_layers_tape_expression_is_its_forward() {
     agree(Relu::<f64, 2>::new(), x.clone());
     agree(Sigmoid::<f64, 2>::new(), x.clone());
     agree(Tanh::<f64, 2>::new(), x);
+    let image = Array2::from_shape_fn((2, 18), |(r, c)| ((r * 18 + c) * 7 % 19) as f64);
+    agree(Pooling::<f64, 2, 3, 3, 2, 2, 1>::new(), image);
+}
+
+#[test]
+fn pooling_takes_each_windows_maximum_per_channel_and_sends_gradients_back_to_it() {
+    // Two channels of 3 × 3, windows of 2 × 2 moved by 1: they overlap.
+    let channel = |v: [f64; 9]| v;
+    let a = channel([1.0, 2.0, 3.0, 4.0, 9.0, 6.0, 7.0, 8.0, 5.0]);
+    let b = channel([-1.0, -2.0, -3.0, -4.0, -5.0, -6.0, -7.0, -8.0, -9.0]);
+    let x = Array2::from_shape_vec((1, 18), a.iter().chain(&b).copied().collect()).unwrap();
+    let mut pool = Pooling::<f64, 2, 3, 3, 2, 2, 1>::new();
+    let out = forward(&mut pool, x.view());
+    // The centre, 9, is the maximum of all four windows of channel a.
+    assert_eq!(out, array![[9.0, 9.0, 9.0, 9.0, -1.0, -2.0, -4.0, -5.0]]);
+    let dout = array![[1.0, 2.0, 3.0, 4.0, 10.0, 20.0, 30.0, 40.0]];
+    let dx = pool.backward(x.view(), dout.view()).to_owned();
+    let mut expected = Array2::zeros((1, 18));
+    expected[[0, 4]] = 1.0 + 2.0 + 3.0 + 4.0;
+    expected[[0, 9]] = 10.0;
+    expected[[0, 10]] = 20.0;
+    expected[[0, 12]] = 30.0;
+    expected[[0, 13]] = 40.0;
+    assert_eq!(dx, expected);
+    let mut scratch = backprop_runtime::Buffer::new();
+    assert_eq!(pool.infer(x.view(), &mut scratch), out);
+    assert_eq!(
+        <Pooling<f64, 2, 3, 3, 2, 2, 1> as Layer<f64>>::describe(&()),
+        "Pooling(2, 2, stride = 1)"
+    );
+}
+
+#[test]
+fn pooling_gradient_matches_central_differences_away_from_ties() {
+    // Distinct values at least 0.1 apart: no maximum changes within the step.
+    let x = Array2::from_shape_fn((2, 32), |(r, c)| ((r * 32 + c) * 37 % 64) as f64 / 10.0);
+    let dout = Array2::from_shape_fn((2, 8), |(r, c)| (r * 8 + c) as f64 * 0.25 - 1.0);
+    let mut pool = Pooling::<f64, 2, 4, 4, 2, 2, 2>::new();
+    let loss = |pool: &mut Pooling<f64, 2, 4, 4, 2, 2, 2>, x: &Array2<f64>| {
+        (forward(pool, x.view()) * &dout).sum()
+    };
+    forward(&mut pool, x.view());
+    let dx = pool.backward(x.view(), dout.view()).to_owned();
+    let h = 1e-4;
+    for ((r, c), &d) in dx.indexed_iter() {
+        let (mut above, mut below) = (x.clone(), x.clone());
+        above[[r, c]] += h;
+        below[[r, c]] -= h;
+        let numerical = (loss(&mut pool, &above) - loss(&mut pool, &below)) / (2.0 * h);
+        assert!(
+            (d - numerical).abs() < 1e-9,
+            "[{r}, {c}]: {d} vs {numerical}"
+        );
+    }
 }
 
 #[test]

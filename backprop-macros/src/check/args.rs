@@ -137,6 +137,7 @@ fn keywords(layer: &LayerDecl, args: &Args, kind: &LayerKind, errors: &mut Error
         }
         let value = match spec.kind {
             KeywordKind::Init => init(&keyword.value, errors).map(Value::Init),
+            KeywordKind::Count => count(&key, &keyword.value, errors).map(Value::Count),
         };
         if let Some(value) = value {
             resolved.keywords.push((spec.key, value));
@@ -202,4 +203,24 @@ fn init(value: &Arg, errors: &mut Errors) -> Option<InitValue> {
     outcome
         .map_err(|message| errors.spanned(value, message))
         .ok()
+}
+
+/// A whole number of at least 1, such as a stride.
+fn count(key: &str, value: &Arg, errors: &mut Errors) -> Option<u64> {
+    let message = match value {
+        Arg::Int(int) => match int.base10_parse::<u64>() {
+            Ok(n) if n >= 1 && int.suffix().is_empty() => return Some(n),
+            Ok(0) => format!("`{key}` must be at least 1, found 0"),
+            _ => format!(
+                "`{key}` takes a whole number such as `2`, found `{}`",
+                value.text()
+            ),
+        },
+        _ => format!(
+            "`{key}` takes a whole number such as `2`, found `{}`",
+            value.text()
+        ),
+    };
+    errors.spanned(value, message);
+    None
 }

@@ -66,12 +66,21 @@ pub fn check(decl: Declaration) -> Checked {
                 continue;
             }
         }
-        let (widths, resolved) = args::resolve(layer, kind, &mut errors);
+        let (widths, mut resolved) = args::resolve(layer, kind, &mut errors);
+        resolved.positional = widths
+            .iter()
+            .flatten()
+            .map(|slot| match slot {
+                WidthSlot::Given(dim) => Some(dim.clone()),
+                _ => None,
+            })
+            .collect();
         let shapes = widths.and_then(|widths| {
             let mut rule = Rule {
                 layer,
                 kind,
                 widths: &widths,
+                args: &resolved,
                 flowing: flowing.as_ref(),
                 first: index == 0 && decl.input.is_none(),
                 errors: &mut errors,
@@ -97,6 +106,7 @@ pub fn check(decl: Declaration) -> Checked {
         });
         let checked = Layer {
             field,
+            written: describe(layer),
             kind,
             input,
             output,

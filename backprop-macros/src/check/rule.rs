@@ -10,7 +10,7 @@ use super::describe::{describe, describe_replacing};
 use super::errors::Errors;
 use crate::ast::LayerDecl;
 use crate::layers::LayerKind;
-use crate::model::DeferredCheck;
+use crate::model::{DeferredCheck, Resolved, Value};
 use crate::shape::{Dim, Shape};
 
 /// A positional width as checked: absent, already reported as invalid, `_`, or given.
@@ -36,15 +36,20 @@ pub enum Source {
 }
 
 /// A relation between two dimensions that a declaration requires.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Relation {
     Equal,
+    AtMost,
+    /// The left is a multiple of the right.
+    MultipleOf,
 }
 
 impl Relation {
     pub fn holds(self, a: u64, b: u64) -> bool {
         match self {
             Relation::Equal => a == b,
+            Relation::AtMost => a <= b,
+            Relation::MultipleOf => b != 0 && a.is_multiple_of(b),
         }
     }
 }
@@ -61,6 +66,7 @@ pub struct Rule<'a> {
     pub(super) layer: &'a LayerDecl,
     pub(super) kind: &'static LayerKind,
     pub(super) widths: &'a [WidthSlot],
+    pub(super) args: &'a Resolved,
     pub(super) flowing: Option<&'a Flowing>,
     pub(super) first: bool,
     pub(super) errors: &'a mut Errors,
@@ -100,6 +106,32 @@ impl Rule<'_> {
         describe_replacing(self.layer, index, replacement)
     }
 
+    /// The value of keyword `key`, if given.
+    pub fn keyword(&self, key: &str) -> Option<&Value> {
+        self.args.keyword(key)
+    }
+
+    /// Where the shape flowing in comes from, for messages: `the layer before it,
+    /// `Relu`,`, and what to change instead: `the layer before`.
+    pub fn source(&self) -> (String, &'static str) {
+        match self.flowing.map(|f| &f.source) {
+            Some(Source::Input(input)) => (
+                format!("the network's input, `{input}`,"),
+                "the input shape",
+            ),
+            Some(Source::Layer(layer)) => (
+                format!("the layer before it, `{layer}`,"),
+                "the layer before",
+            ),
+            None => ("nothing".to_owned(), "the layer before"),
+        }
+    }
+
+    /// The layer as written.
+    pub fn describe(&self) -> String {
+        describe(self.layer)
+    }
+
     /// Requires positional width `index`, `declared`, to equal the width flowing in.
     /// `claim` words what the layer claims (`takes 40 inputs`), `fixes` two ways to
     /// write the layer so that it agrees.
@@ -111,16 +143,7 @@ impl Rule<'_> {
         fixes: [String; 2],
     ) -> Agreement {
         let flowing = self.flowing.expect("only called with a shape flowing in");
-        let (source, change) = match &flowing.source {
-            Source::Layer(layer) => (
-                format!("the layer before it, `{layer}`,"),
-                "the layer before",
-            ),
-            Source::Input(input) => (
-                format!("the network's input, `{input}`,"),
-                "the input shape",
-            ),
-        };
+        let (source, change) = self.source();
         let [first, second] = &fixes;
         let layer = describe(self.layer);
         let message = |declared: &str, flowing: &str| {
@@ -129,39 +152,63 @@ impl Rule<'_> {
                 claim(declared),
             )
         };
-        let span = self.arg_span(index);
-        let flowing_width = flowing.shape.width();
-        match (flowing_width.known(), declared.known()) {
-            (Some(a), Some(b)) if Relation::Equal.holds(a, b) => Agreement::Same,
+        let from = match flowing.source {
+            Source::Layer(_) => "the layer before",
+            Source::Input(_) => "the network's input",
+        };
+        let condition = Condition {
+            relation: Relation::Equal,
+            left: declared.clone(),
+            right: flowing.shape.width(),
+            right_text: valued_shape(&flowing.shape, "{B}"),
+            span: self.arg_span(index),
+            label: format!("{{A}} here, but {{B}} come from {from}"),
+        };
+        self.require(condition, message)
+    }
+
+    /// Requires `condition`: judged here on numbers, or left to the compiler, whose
+    /// error then reads `message(left, right)` with the values filled in.
+    pub fn require(
+        &mut self,
+        condition: Condition,
+        message: impl Fn(&str, &str) -> String,
+    ) -> Agreement {
+        let Condition {
+            relation,
+            left,
+            right,
+            right_text,
+            span,
+            label,
+        } = condition;
+        match (left.known(), right.known()) {
+            (Some(a), Some(b)) if relation.holds(a, b) => Agreement::Same,
             (Some(_), Some(_)) => {
-                let text = message(&declared.to_string(), &flowing.shape.describe());
-                self.errors.at(span, text);
+                self.errors
+                    .at(span, message(&left.to_string(), &right_text));
                 Agreement::Differ
             }
-            _ if flowing_width.same_as(declared) == Some(true) => Agreement::Same,
+            _ if relation == Relation::Equal && left.same_as(&right) == Some(true) => {
+                Agreement::Same
+            }
             _ => {
-                let message = message(
-                    &valued(declared, "{A}"),
-                    &valued_shape(&flowing.shape, "{B}"),
-                );
-                let from = match flowing.source {
-                    Source::Layer(_) => "the layer before",
-                    Source::Input(_) => "the network's input",
-                };
+                let message = message(&valued(&left, "{A}"), &right_text);
                 self.deferred.push(DeferredCheck {
-                    relation: Relation::Equal,
-                    left: declared.clone(),
-                    right: flowing_width,
+                    relation,
+                    left,
+                    right,
                     span,
                     message: escape_braces_except(&message, &["{A}", "{B}"]),
-                    label: format!("{{A}} here, but {{B}} come from {from}"),
+                    label,
                 });
                 Agreement::Deferred
             }
         }
     }
 
-    fn arg_span(&self, index: usize) -> Span {
+    /// The span of positional argument `index`, or of the layer's name.
+    pub fn arg_span(&self, index: usize) -> Span {
         self.layer
             .args
             .as_ref()
@@ -170,8 +217,22 @@ impl Rule<'_> {
     }
 }
 
-/// A dimension as text for a message the compiler completes: `` `HIDDEN` = {A} ``.
-fn valued(dim: &Dim, placeholder: &str) -> String {
+/// A condition for [`Rule::require`] on two dimensions.
+pub struct Condition {
+    pub relation: Relation,
+    pub left: Dim,
+    pub right: Dim,
+    /// How the message shows `right` (a number, or the constant and `{B}`).
+    pub right_text: String,
+    /// Where the error points.
+    pub span: Span,
+    /// The label of a deferred check, with `{A}` and `{B}` for the values.
+    pub label: String,
+}
+
+/// A dimension as a message shows it: a number, or `` `HIDDEN` = {A} `` for the
+/// compiler to complete.
+pub fn valued(dim: &Dim, placeholder: &str) -> String {
     match dim {
         Dim::Known(n) => n.to_string(),
         Dim::Deferred { .. } => format!("`{dim}` = {placeholder}"),

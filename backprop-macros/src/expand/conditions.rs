@@ -16,6 +16,8 @@ pub fn expand(deferred: &[DeferredCheck]) -> TokenStream {
         let (message, label) = (&check.message, &check.label);
         let holds = match check.relation {
             Relation::Equal => quote!(LEFT == RIGHT),
+            Relation::AtMost => quote!(LEFT <= RIGHT),
+            Relation::MultipleOf => quote!(RIGHT != 0 && LEFT % RIGHT == 0),
         };
         // The constants are read in value position first: a misspelt one is then
         // reported once, like its other uses, not again as a missing const parameter.

@@ -70,7 +70,7 @@ impl Names {
 /// The runtime type of a layer: `::backprop::layers::Affine<T, 784, 50>`.
 fn layer_type(layer: &Layer) -> TokenStream {
     let ty = format_ident!("{}", layer.kind.runtime_type);
-    let generics = (layer.kind.generics)(&layer.input, &layer.output);
+    let generics = (layer.kind.generics)(&layer.input, &layer.output, &layer.args);
     let generics = generics.iter().map(|dim| dim.generic_arg());
     quote!(::backprop::layers::#ty<T, #(#generics),*>)
 }
@@ -93,11 +93,4 @@ fn layer_trait(layer: &Layer) -> TokenStream {
 fn layer_description(layer: &Layer) -> TokenStream {
     let (ty, config, layer_trait) = (layer_type(layer), layer_config(layer), layer_trait(layer));
     quote!(<#ty as #layer_trait>::describe(&#config))
-}
-
-/// The layer as the macro resolved it, for documentation: `Affine(784, 50)`.
-fn declared(layer: &Layer) -> String {
-    let dims = (layer.kind.generics)(&layer.input, &layer.output);
-    let dims: Vec<String> = dims.iter().map(ToString::to_string).collect();
-    format!("{}({})", layer.kind.name, dims.join(", "))
 }

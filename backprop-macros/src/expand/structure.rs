@@ -3,7 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{declared, layer_config, layer_type};
+use super::{layer_config, layer_type};
 use crate::model::Network;
 
 pub fn expand(net: &Network) -> TokenStream {
@@ -12,7 +12,7 @@ pub fn expand(net: &Network) -> TokenStream {
     } = net;
     let all_layers: Vec<_> = net.layers.iter().chain([&net.loss]).collect();
     let fields = all_layers.iter().enumerate().map(|(i, layer)| {
-        let doc = format!(" Layer {}: `{}`.", i + 1, declared(layer));
+        let doc = format!(" Layer {}: `{}`.", i + 1, layer.written);
         let (field, ty) = (&layer.field, layer_type(layer));
         quote!(#[doc = #doc] pub #field: #ty)
     });

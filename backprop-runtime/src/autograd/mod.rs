@@ -38,6 +38,7 @@ mod elementwise;
 mod error;
 mod loss;
 mod matrix;
+mod pool;
 mod reduce;
 mod var;
 

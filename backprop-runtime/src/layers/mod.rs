@@ -14,6 +14,7 @@
 mod affine;
 mod elementwise;
 mod naive;
+mod pooling;
 mod relu;
 mod sigmoid;
 mod softmax_with_loss;
@@ -28,6 +29,7 @@ use crate::{Float, Result, Targets, WeightInit};
 
 pub use affine::{Affine, AffineConfig};
 pub use naive::{AddLayer, MulLayer};
+pub use pooling::Pooling;
 pub use relu::Relu;
 pub use sigmoid::Sigmoid;
 pub use softmax_with_loss::{SoftmaxWithLoss, cross_entropy_of_scores, softmax_into};
