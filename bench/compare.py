@@ -116,14 +116,73 @@ def build_backprop(repo):
     """Build the example once, so that no run pays for compilation. Returns an error or None."""
     if shutil.which("cargo") is None:
         return "cargo not found on PATH"
-    log("building: cargo build --release --example mnist")
-    result = subprocess.run(["cargo", "build", "--release", "--example", "mnist"], cwd=repo,
-                            capture_output=True, text=True)
+    log("building: cargo build --release --example mnist --example kernels")
+    result = subprocess.run(["cargo", "build", "--release", "--example", "mnist", "--example", "kernels"],
+                            cwd=repo, capture_output=True, text=True)
     if "no example target named" in result.stderr:
-        return f"the example `mnist` does not exist (yet) in {repo}"
+        return f"the examples `mnist` and `kernels` do not exist (yet) in {repo}"
     if result.returncode != 0:
         return f"`cargo build --release --example mnist` failed (exit {result.returncode}):\n{tail(result.stderr)}"
     return None
+
+
+LIMIT_SIZE = 2048
+PREDICT_ROWS = 10_000
+PREDICT_FLOPS = PREDICT_ROWS * (2 * INPUT * HIDDEN + 2 * HIDDEN * OUTPUT)
+
+
+def measure_limit(repo, python, py_env, backprop_ok, not_run):
+    """Every library's matrix-product rate at LIMIT_SIZE² and its predict time, all cores.
+
+    Returns {library: report}. The limit of each dtype is the best rate any of them
+    reaches: a physical bound of this machine, not one library's yardstick.
+    """
+    reports = {}
+    commands = [("NumPy", [python, os.path.join(HERE, "matmul_peak.py"), "--library", "numpy"], py_env, HERE),
+                ("PyTorch", [python, os.path.join(HERE, "matmul_peak.py"), "--library", "torch"], py_env, HERE)]
+    if backprop_ok:
+        commands.append(("backprop", ["cargo", "run", "--release", "--quiet", "--example", "kernels", "--",
+                                      "--size", str(LIMIT_SIZE), "--rows", str(PREDICT_ROWS)],
+                         dict(os.environ), repo))
+    for library, argv, env, cwd in commands:
+        log(f"measuring {library}'s matrix-product rate at {LIMIT_SIZE}² and its predict at batch {PREDICT_ROWS}")
+        result = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True)
+        try:
+            reports[library] = json.loads(result.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            not_run.append((f"{library} limit measurement", f"exit {result.returncode}:\n{tail(result.stderr)}"))
+    return reports
+
+
+def peak_of(reports):
+    """The best rate per dtype over every library, and which library reached it."""
+    peak = {"size": LIMIT_SIZE, "libraries": reports}
+    for dtype in ("float32", "float64"):
+        rated = [(r[f"{dtype}_gflops"]["best"], lib) for lib, r in reports.items() if f"{dtype}_gflops" in r]
+        if rated:
+            best, library = max(rated)
+            peak[f"{dtype}_gflops"] = {"best": best}
+            peak[f"{dtype}_source"] = library
+    return peak
+
+
+def limit_table(reports, peak):
+    """Each library's product rate and predict time, against the limit."""
+    lines = ["| library | matmul f32 GFLOP/s | matmul f64 GFLOP/s | predict f32 ms | predict f64 ms "
+             "| predict f32 vs limit | predict f64 vs limit |",
+             "|---|---|---|---|---|---|---|"]
+    for library, r in reports.items():
+        cells = []
+        for dtype in ("float32", "float64"):
+            cells.append(f"{r[f'{dtype}_gflops']['best']:.1f}")
+        for dtype in ("float32", "float64"):
+            cells.append(f"{r[f'predict_{dtype}_seconds']['best'] * 1e3:.2f}")
+        for dtype in ("float32", "float64"):
+            gflops = peak.get(f"{dtype}_gflops", {}).get("best")
+            limit_s = PREDICT_FLOPS / (gflops * 1e9) if gflops else None
+            cells.append(f"{r[f'predict_{dtype}_seconds']['best'] / limit_s:.2f}×" if limit_s else "n/a")
+        lines.append(f"| {library} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def run_once(impl, data, seed, steps, timeout, workdir):
@@ -330,9 +389,9 @@ def main():
             not_run.append((impl.label, impl.unavailable))
             log(f"cannot run {impl.label}: {impl.unavailable}")
 
-    peak, error = run_json([python, os.path.join(HERE, "matmul_peak.py")], py_env)
-    if error:
-        not_run.append(("matmul throughput", error))
+    backprop_ok = not any(impl.unavailable for impl in impls if impl.key.startswith("backprop"))
+    limit_reports = measure_limit(repo, python, py_env, backprop_ok, not_run)
+    peak = peak_of(limit_reports) if limit_reports else None
 
     workdir = tempfile.mkdtemp(prefix="backprop-bench-")
     try:
@@ -379,10 +438,11 @@ def main():
           f"{BACKWARD_FLOPS / 1e6:.2f} M = {STEP_FLOPS / 1e6:.2f} MFLOP (no input gradient for layer 1; "
           f"the book's code adds {2 * BATCH * HIDDEN * INPUT / 1e6:.2f} M for it); "
           f"one evaluation {EVAL_FLOPS / 1e9:.2f} GFLOP")
-    if peak:
+    if peak and "float32_gflops" in peak and "float64_gflops" in peak:
         f32, f64 = peak["float32_gflops"]["best"], peak["float64_gflops"]["best"]
-        print(f"- matmul throughput (NumPy {peak['size']}², all cores, best of 20): float32 {f32:.1f} GFLOP/s, "
-              f"float64 {f64:.1f} GFLOP/s → limit {STEP_FLOPS / (f32 * 1e3):.1f} µs/step in float32, "
+        print(f"- limit: the best matrix-product rate any library reaches here ({peak['size']}², all cores, "
+              f"best of 20): float32 {f32:.1f} GFLOP/s ({peak['float32_source']}), float64 {f64:.1f} GFLOP/s "
+              f"({peak['float64_source']}) → {STEP_FLOPS / (f32 * 1e3):.1f} µs/step in float32, "
               f"{STEP_FLOPS / (f64 * 1e3):.1f} µs/step in float64")
     print("- ratios: > 1× means slower than backprop in the same precision (or than the FLOP limit "
           "at the measured matmul throughput); 'best total' is the fastest run, the least disturbed by other load")
@@ -400,6 +460,11 @@ def main():
     if fashion_note:
         print(f"- Fashion-MNIST: {fashion_note}")
     print()
+    if limit_reports:
+        print(f"### The limit, and predict (784-50-10 at batch {PREDICT_ROWS:,}, dense inputs uniform in (0, 1), "
+              f"best of 20; {PREDICT_FLOPS / 1e9:.2f} GFLOP)\n")
+        print(limit_table(limit_reports, peak))
+        print()
     print("\n\n".join(sections))
     if not_run:
         print("\n### Could not run\n")

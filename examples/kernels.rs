@@ -1,0 +1,95 @@
+//! backprop's own figures for `bench/run.sh`: the matrix-product rate at a large square
+//! size (all threads), and the book's network predicting a large batch, both in f32
+//! and f64, as one JSON object on standard output.
+//!
+//! `cargo run --release --example kernels -- --size 2048 --repeats 20 --rows 10000`
+
+use std::time::Instant;
+
+use backprop::gemm::{Sparsity, matmul_bias};
+use backprop::prelude::*;
+use clap::Parser;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+network! {
+    struct TwoLayerNet {
+        Affine(784, 50) -> Relu -> Affine(50, 10) -> SoftmaxWithLoss
+    }
+}
+
+/// Time backprop's matrix product and the book's network's `predict`.
+#[derive(Parser, Debug)]
+struct Args {
+    /// Side of the square matrices multiplied.
+    #[arg(long, default_value_t = 2048)]
+    size: usize,
+    /// Timed repetitions of each measurement (the best and the median are reported).
+    #[arg(long, default_value_t = 20)]
+    repeats: usize,
+    /// Rows of the batch given to `predict`.
+    #[arg(long, default_value_t = 10_000)]
+    rows: usize,
+}
+
+/// The best and the median of `repeats` timings of `work`, in seconds, after one
+/// untimed call (thread start, page faults).
+fn timings(repeats: usize, mut work: impl FnMut()) -> (f64, f64) {
+    work();
+    let mut seconds: Vec<f64> = (0..repeats.max(1))
+        .map(|_| {
+            let start = Instant::now();
+            work();
+            start.elapsed().as_secs_f64()
+        })
+        .collect();
+    seconds.sort_by(f64::total_cmp);
+    (seconds[0], seconds[seconds.len() / 2])
+}
+
+fn matmul_rate<T: Float>(n: usize, repeats: usize, rng: &mut StdRng) -> String {
+    let a: Vec<T> = (0..n * n)
+        .map(|_| T::from_f64(rng.random::<f64>() - 0.5))
+        .collect();
+    let b: Vec<T> = (0..n * n)
+        .map(|_| T::from_f64(rng.random::<f64>() - 0.5))
+        .collect();
+    let mut c = vec![T::zero(); n * n];
+    let (best, median) = timings(repeats, || {
+        matmul_bias(n, n, n, &a, &b, None, &mut c, Sparsity::Dense).expect("square operands")
+    });
+    let flops = 2.0 * (n as f64).powi(3);
+    format!(
+        "{{\"best\": {}, \"median\": {}}}",
+        flops / best / 1e9,
+        flops / median / 1e9
+    )
+}
+
+/// `predict` on dense inputs, uniform in (0, 1): no zero to skip.
+fn predict_seconds<T: Float>(rows: usize, repeats: usize, rng: &mut StdRng) -> String {
+    let net = TwoLayerNet::<T>::new(rng);
+    let values: Vec<T> = (0..rows * 784)
+        .map(|_| T::from_f64(rng.random_range(f64::EPSILON..1.0)))
+        .collect();
+    let x = Batch::<T, 784>::from_vec(values).expect("whole rows");
+    let mut scratch = TwoLayerNetScratch::default();
+    let mut out = Batch::zeros(0);
+    let (best, median) = timings(repeats, || net.predict_into(&x, &mut scratch, &mut out));
+    format!("{{\"best\": {best}, \"median\": {median}}}")
+}
+
+fn main() {
+    let args = Args::parse();
+    let mut rng = StdRng::seed_from_u64(0);
+    println!(
+        "{{\"size\": {}, \"rows\": {}, \"threads\": {}, \"float32_gflops\": {}, \"float64_gflops\": {}, \"predict_float32_seconds\": {}, \"predict_float64_seconds\": {}}}",
+        args.size,
+        args.rows,
+        backprop::parallel::threads(),
+        matmul_rate::<f32>(args.size, args.repeats, &mut rng),
+        matmul_rate::<f64>(args.size, args.repeats, &mut rng),
+        predict_seconds::<f32>(args.rows, args.repeats, &mut rng),
+        predict_seconds::<f64>(args.rows, args.repeats, &mut rng),
+    );
+}
