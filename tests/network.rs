@@ -2,6 +2,7 @@
 //! bad input, saving and loading.
 
 use backprop::gradient_check::relative_error;
+use backprop::layers::Context;
 use backprop::model_file::{self, ModelFileError, Overwrite};
 use backprop::prelude::*;
 use ndarray::{Array2, array};
@@ -22,6 +23,11 @@ network! {
     /// Another architecture, for loading a file that does not fit.
     struct Wider {
         Affine(4, 6) -> Relu -> Affine(6, 3) -> SoftmaxWithLoss
+    }
+
+    /// BatchNorm's running statistics are state that model files keep.
+    struct Normed {
+        Affine(4, 6) -> BatchNorm -> Relu -> Dropout(0.3) -> Affine(6, 3) -> SoftmaxWithLoss
     }
 
     /// The book's net, big enough for its first layer's products to use two threads.
@@ -337,6 +343,70 @@ fn loading_a_file_that_does_not_fit_names_the_tensor_and_changes_nothing() {
     std::fs::write(&path, b"not a model").unwrap();
     let err = model_file::load(&mut net, &path).unwrap_err();
     assert!(matches!(err, ModelFileError::Format { .. }), "{err}");
+}
+
+#[test]
+fn model_files_keep_batch_norm_state_and_name_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("normed.safetensors");
+    let mut rng = StdRng::seed_from_u64(15);
+    let mut net = Normed::<f64>::with_weight_init(WeightInit::He, &mut rng);
+    let (x, t) = random_batch(&mut rng, 16);
+    let mut adam = backprop::optim::Adam::<f64>::default();
+    for _ in 0..5 {
+        let mut context = Context::training(&mut rng);
+        net.train_step(x.as_array().view(), &(&t).into(), &mut context)
+            .unwrap();
+        adam.update(&mut net);
+    }
+    assert!(net.batchnorm1.running_var.iter().all(|&v| v > 0.0));
+    model_file::save(&net, &path, Overwrite::Never).unwrap();
+    let mut loaded = Normed::<f64>::new(&mut rng);
+    model_file::load(&mut loaded, &path).unwrap();
+    assert_eq!(loaded.batchnorm1.running_mean, net.batchnorm1.running_mean);
+    assert_eq!(loaded.batchnorm1.gamma, net.batchnorm1.gamma);
+    assert_eq!(loaded.predict(&x), net.predict(&x));
+
+    // A file with the parameters but not the statistics is refused, naming one.
+    let plain_path = dir.path().join("no-state.safetensors");
+    model_file::save(&Wider::<f64>::new(&mut rng), &plain_path, Overwrite::Never).unwrap();
+    let err = model_file::load(&mut loaded, &plain_path)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("tensor `gamma1` is missing"), "{err}");
+    assert_eq!(loaded.predict(&x), net.predict(&x), "nothing changed");
+}
+
+#[test]
+fn training_and_inference_differ_where_the_layers_say_and_inference_is_deterministic() {
+    let mut rng = StdRng::seed_from_u64(16);
+    let mut net = Normed::<f64>::with_weight_init(WeightInit::He, &mut rng);
+    let (x, t) = random_batch(&mut rng, 8);
+    let t = Targets::from(&t);
+    let train = |net: &mut Normed<f64>, seed| {
+        let mut rng = StdRng::seed_from_u64(seed);
+        net.train_loss(x.as_array().view(), &t, &mut Context::training(&mut rng))
+            .unwrap()
+    };
+    let (a, b) = (train(&mut net, 1), train(&mut net, 2));
+    assert_ne!(a, b, "another Dropout mask, another loss");
+    assert_eq!(train(&mut net, 1), a, "the same generator, the same mask");
+    let frozen = net.clone();
+    let inferred = frozen.loss(&x, t).unwrap();
+    assert_eq!(
+        frozen.loss(&x, t).unwrap(),
+        inferred,
+        "inference draws nothing"
+    );
+    assert_ne!(inferred, a);
+    let mut rng = StdRng::seed_from_u64(1);
+    let evaluated = net
+        .train_loss(x.as_array().view(), &t, &mut Context::evaluating(&mut rng))
+        .unwrap();
+    assert!(
+        (evaluated - inferred).abs() < 1e-12,
+        "evaluation mode is inference"
+    );
 }
 
 #[test]

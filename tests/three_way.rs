@@ -18,7 +18,7 @@
 //! forward pass is checked against the network's) differs between the two sides.
 
 use backprop::gradient_check::{STEP, relative_error};
-use backprop::layers::Role;
+use backprop::layers::{Context, Role};
 use backprop::prelude::*;
 use ndarray::{Array2, ArrayD};
 use rand::rngs::StdRng;
@@ -73,6 +73,23 @@ network! {
             -> Affine(9, 4) -> Tanh -> Affine(4, 3) -> SoftmaxWithLoss
     }
 
+    struct Normed {
+        Affine(6, 12) -> BatchNorm -> Relu -> Affine(12, 8) -> BatchNorm -> Sigmoid
+            -> Affine(8, 4) -> SoftmaxWithLoss
+    }
+
+    struct Dropped {
+        Affine(7, 12) -> Sigmoid -> Dropout(0.3) -> Affine(12, 9) -> Sigmoid
+            -> Dropout(0.5, inverted = true) -> Affine(9, 3) -> SoftmaxWithLoss
+    }
+
+    /// The book's MultiLayerNetExtend order: Affine → BatchNorm → activation → Dropout.
+    struct Extended {
+        Affine(8, 10) -> BatchNorm -> Relu -> Dropout(0.2) -> Affine(10, 6)
+            -> BatchNorm(momentum = 0.5) -> Sigmoid -> Dropout(0.4) -> Affine(6, 3)
+            -> SoftmaxWithLoss
+    }
+
     /// Max pooling of a two-channel image before the first Affine.
     struct Pooled(2, 6, 6) {
         Pooling(2, 2, stride = 2) -> Affine(_, 5) -> Sigmoid -> Affine(5, 3) -> SoftmaxWithLoss
@@ -92,6 +109,8 @@ type Named = Vec<(&'static str, ArrayD<f64>)>;
 /// What a check needs from a declared network type, written out per type by `declared!`.
 trait Declared: Network<f64> + Sized {
     fn make(init: WeightInit, rng: &mut StdRng) -> Self;
+    /// Whether a layer computes differently in training (Dropout, BatchNorm).
+    fn trains_differently() -> bool;
     /// The generated forward and backward: the loss and every parameter's gradient.
     fn backprop(&mut self, x: &[f64], t: Targets<'_, f64>) -> (f64, Named);
     /// The network's own central differences.
@@ -106,10 +125,20 @@ macro_rules! declared {
             fn make(init: WeightInit, rng: &mut StdRng) -> Self {
                 Self::with_weight_init(init, rng)
             }
+            fn trains_differently() -> bool {
+                Self::summary()
+                    .layers
+                    .iter()
+                    .any(|l| l.layer.starts_with("Dropout") || l.layer.starts_with("BatchNorm"))
+            }
             fn backprop(&mut self, x: &[f64], t: Targets<'_, f64>) -> (f64, Named) {
                 let x = BatchView::<f64, { <Self as Network<f64>>::INPUT_WIDTH }>::from_slice(x)
                     .unwrap();
-                let loss = self.gradient(&x, t).unwrap();
+                // A seeded training step: Dropout's masks are then those of the
+                // network's central differences, which seed every pass the same way.
+                let mut rng = StdRng::seed_from_u64(0);
+                let mut context = Context::training(&mut rng);
+                let loss = self.train_step(x.as_array(), &t, &mut context).unwrap();
                 (loss, owned(&self.gradients()))
             }
             fn numerical(&mut self, x: &[f64], t: Targets<'_, f64>) -> Named {
@@ -137,7 +166,10 @@ declared!(
     Mixed5,
     Tanh3,
     Image,
-    Pooled
+    Pooled,
+    Normed,
+    Dropped,
+    Extended
 );
 
 fn owned(gradients: &impl NamedTensors<f64>) -> Named {
@@ -337,7 +369,12 @@ fn check_case<N: Declared>(
     numerical: Numerical,
 ) -> Observed {
     let (loss, backprop) = net.backprop(x, target.for_network());
-    let inference_loss = net.inference_loss(x, target.for_network());
+    // Inference computes the training loss too, unless a layer trains differently.
+    let inference_loss = if N::trains_differently() {
+        loss
+    } else {
+        net.inference_loss(x, target.for_network())
+    };
     let tape = run_tape(net, x, target);
     let mut observed = Observed {
         cases: 1,
@@ -418,9 +455,19 @@ fn check_seeds_with<N: Declared>(
     inits: &[WeightInit],
     numerical: Numerical,
 ) -> Observed {
+    check_seeds_rows::<N>(seeds, inits, numerical, 1..=8)
+}
+
+/// [`check_seeds_with`] over batches of `rows` rows.
+fn check_seeds_rows<N: Declared>(
+    seeds: std::ops::Range<u64>,
+    inits: &[WeightInit],
+    numerical: Numerical,
+    rows: std::ops::RangeInclusive<usize>,
+) -> Observed {
     let observed = seeds
         .map(|seed| {
-            let rows = StdRng::seed_from_u64(seed ^ 0x5eed).random_range(1..=8);
+            let rows = StdRng::seed_from_u64(seed ^ 0x5eed).random_range(rows.clone());
             let init = inits[seed as usize % inits.len()];
             let (mut net, x, target) = random_case::<N>(seed, init, rows, seed);
             check_case(&format!("seed {seed}"), &mut net, &x, &target, numerical)
@@ -448,6 +495,12 @@ const TANH_INITS: &[WeightInit] = &[WeightInit::Xavier, WeightInit::Std(0.5)];
 /// gradient near zero. Such elements are held to that truncation instead; the exact
 /// comparison with the tape is unchanged.
 const TANH_CHECK: Numerical = Numerical::Compare { rounding: 2e-10 };
+/// A BatchNorm loss passes through the batch's mean and variance: each value carries
+/// the rounding of sums over the batch, and central differences divide the loss's
+/// rounding (a few hundred ε for these nets) by 2h. Gradients near zero are held to
+/// that noise, 5e-11, instead of the relative limit's floor; the tape comparison is
+/// unchanged.
+const BATCH_NORM_CHECK: Numerical = Numerical::Compare { rounding: 5e-11 };
 
 #[test]
 fn three_layer_nets_agree_three_ways() {
@@ -480,6 +533,71 @@ fn tanh_image_and_pooling_nets_agree_three_ways() {
         pooled.excused, 0,
         "no ReLU, and pooling sees only the input"
     );
+}
+
+#[test]
+fn batch_norm_and_dropout_nets_agree_three_ways_in_training_mode() {
+    // BatchNorm over one row normalises to exactly 0 and the next ReLU sits on its
+    // kink; over very few rows its curvature makes central differences themselves
+    // err by more than the limit: batches of 8 to 16 rows.
+    check_seeds_rows::<Normed<f64>>(1100..1120, MIXED_INITS, BATCH_NORM_CHECK, 8..=16);
+    let dropped = check_seeds_rows::<Dropped<f64>>(1200..1220, SIGMOID_INITS, BOOK_CHECK, 1..=8);
+    assert_eq!(dropped.excused, 0, "no ReLU");
+    check_seeds_rows::<Extended<f64>>(1300..1320, MIXED_INITS, BATCH_NORM_CHECK, 8..=16);
+}
+
+#[test]
+fn weight_decay_adds_half_lambda_w_squared_to_the_loss_and_lambda_w_to_weights_only() {
+    const LAMBDA: f64 = 0.3;
+    let (mut net, x, target) = random_case::<Normed<f64>>(77, WeightInit::He, 5, 1);
+    let x = Array2::from_shape_vec((5, 6), x).unwrap();
+    let t = target.for_network();
+    let step = |net: &mut Normed<f64>| {
+        let mut rng = StdRng::seed_from_u64(0);
+        let mut context = Context::training(&mut rng);
+        net.train_step_with_weight_decay(x.view(), &t, &mut context, LAMBDA)
+            .unwrap()
+    };
+    let mut plain = net.clone();
+    let mut rng = StdRng::seed_from_u64(0);
+    let plain_loss = plain
+        .train_step(x.view(), &t, &mut Context::training(&mut rng))
+        .unwrap();
+    let loss = step(&mut net);
+    let mut squares = 0.0;
+    net.visit_parameters(&mut |p| {
+        if p.role == Role::Weight {
+            squares += p.value.iter().map(|w| w * w).sum::<f64>();
+        }
+    });
+    assert!((loss - plain_loss - 0.5 * LAMBDA * squares).abs() < 1e-12);
+    // Each gradient: λ·W added to weights, nothing to biases, γ or β; and the
+    // regularised loss's central differences agree with it.
+    let (mut decayed, mut undecayed) = (Vec::new(), Vec::new());
+    net.visit_parameters(&mut |p| {
+        decayed.push((p.name, p.role, p.value.to_owned(), p.gradient.to_owned()))
+    });
+    plain.visit_parameters(&mut |p| undecayed.push(p.gradient.to_owned()));
+    for ((name, role, value, gradient), plain) in decayed.iter().zip(&undecayed) {
+        let added = if *role == Role::Weight { LAMBDA } else { 0.0 };
+        for ((g, p), w) in gradient.iter().zip(plain).zip(value) {
+            assert!((g - p - added * w).abs() < 1e-12, "{name}");
+        }
+        for index in [0, value.len() / 2] {
+            let original = parameter(&net, name, index);
+            set_parameter(&mut net, name, index, original + STEP);
+            let above = step(&mut net.clone());
+            set_parameter(&mut net, name, index, original - STEP);
+            let below = step(&mut net.clone());
+            set_parameter(&mut net, name, index, original);
+            let numerical = (above - below) / (2.0 * STEP);
+            let exact = gradient.iter().nth(index).copied().unwrap();
+            assert!(
+                relative_error(exact, numerical) < MAX_RELATIVE_LIMIT,
+                "{name}[{index}]: {exact:e} vs {numerical:e}"
+            );
+        }
+    }
 }
 
 #[test]

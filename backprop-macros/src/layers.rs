@@ -20,8 +20,11 @@ pub struct LayerKind {
     pub is_loss: bool,
     /// What the positional arguments are, for messages: `two widths, `Affine(inputs, outputs)``.
     pub usage: fn(&str) -> String,
-    /// How many positional widths it takes, at least and at most.
+    /// How many positional arguments it takes, at least and at most.
     pub positional: (usize, usize),
+    /// For a layer whose positional arguments are not widths, the keywords they give in
+    /// order: `Dropout(0.3)` is `Dropout(ratio = 0.3)`.
+    pub positional_as: &'static [&'static str],
     pub keywords: &'static [KeywordSpec],
     /// Checks the arguments against the shape flowing in; returns the layer's input
     /// and output shapes, or `None` after reporting why they are unknown.
@@ -76,6 +79,14 @@ pub enum KeywordKind {
     Init,
     /// A whole number of at least 1.
     Count,
+    /// `true` or `false`.
+    Flag,
+    /// A number in `[0, 1)`, with what it is for the message.
+    Ratio(&'static str),
+    /// A number in `[0, 1]`.
+    Fraction(&'static str),
+    /// A finite number above 0.
+    Positive(&'static str),
 }
 
 /// How a chain is written, for messages.
@@ -95,12 +106,13 @@ pub fn names() -> impl Iterator<Item = &'static str> {
     TABLE.iter().map(|kind| kind.name)
 }
 
-static TABLE: [LayerKind; 6] = [
+static TABLE: [LayerKind; 8] = [
     LayerKind {
         name: "Affine",
         is_loss: false,
         usage: |_| "two widths, `Affine(inputs, outputs)`".to_owned(),
         positional: (2, 2),
+        positional_as: &[],
         keywords: &[KeywordSpec {
             key: "init",
             kind: KeywordKind::Init,
@@ -142,6 +154,7 @@ static TABLE: [LayerKind; 6] = [
         is_loss: false,
         usage: |_| "a window's height and width, `Pooling(2, 2, stride = 2)`".to_owned(),
         positional: (2, 2),
+        positional_as: &[],
         keywords: &[KeywordSpec {
             key: "stride",
             kind: KeywordKind::Count,
@@ -163,6 +176,65 @@ static TABLE: [LayerKind; 6] = [
         config: |_, _| quote!(()),
     },
     LayerKind {
+        usage: |_| "at most one number, the ratio dropped, `Dropout` or `Dropout(0.5)`".to_owned(),
+        positional_as: &["ratio"],
+        keywords: &[
+            KeywordSpec {
+                key: "ratio",
+                kind: KeywordKind::Ratio("the share of units dropped in training"),
+            },
+            KeywordSpec {
+                key: "inverted",
+                kind: KeywordKind::Flag,
+            },
+        ],
+        example_field: "dropout",
+        config: |layers, args| {
+            let ratio = number(args, "ratio", 0.5);
+            let inverted = matches!(args.keyword("inverted"), Some(Value::Flag(true)));
+            quote!(#layers::DropoutConfig { ratio: #ratio, inverted: #inverted })
+        },
+        ..activation("Dropout", "dropout")
+    },
+    LayerKind {
+        keywords: &[
+            KeywordSpec {
+                key: "momentum",
+                kind: KeywordKind::Fraction("how much of the running statistics each step keeps"),
+            },
+            KeywordSpec {
+                key: "eps",
+                kind: KeywordKind::Positive("added to the variance under the square root"),
+            },
+        ],
+        example_field: "norm",
+        parameters: &[
+            TensorSpec {
+                prefix: "gamma",
+                rank: 1,
+            },
+            TensorSpec {
+                prefix: "beta",
+                rank: 1,
+            },
+        ],
+        state: &[
+            TensorSpec {
+                prefix: "running_mean",
+                rank: 1,
+            },
+            TensorSpec {
+                prefix: "running_var",
+                rank: 1,
+            },
+        ],
+        config: |layers, args| {
+            let (momentum, eps) = (number(args, "momentum", 0.9), number(args, "eps", 1e-6));
+            quote!(#layers::BatchNormConfig { momentum: #momentum, eps: #eps })
+        },
+        ..activation("BatchNorm", "batchnorm")
+    },
+    LayerKind {
         is_loss: true,
         field: DefaultField::Fixed("last_layer"),
         example_field: "loss",
@@ -177,6 +249,7 @@ const fn activation(name: &'static str, field: &'static str) -> LayerKind {
         is_loss: false,
         usage: |name| format!("at most one width, `{name}` or `{name}(width)`"),
         positional: (0, 1),
+        positional_as: &[],
         keywords: &[],
         shape: same_shape,
         field: DefaultField::Numbered(field),
@@ -188,6 +261,14 @@ const fn activation(name: &'static str, field: &'static str) -> LayerKind {
         runtime_type: name,
         generics: |_, output, _| vec![output.width()],
         config: |_, _| quote!(()),
+    }
+}
+
+/// Keyword `key`'s number, or `default`.
+fn number(args: &Resolved, key: &str, default: f64) -> f64 {
+    match args.keyword(key) {
+        Some(Value::Number(value)) => *value,
+        _ => default,
     }
 }
 
@@ -265,9 +346,15 @@ fn same_shape(rule: &mut Rule<'_>) -> Option<(Shape, Shape)> {
     match (rule.width(0), rule.flowing()) {
         (WidthSlot::Absent, Some(shape)) => Some((shape.clone(), shape)),
         (WidthSlot::Absent, None) if rule.is_first() => {
-            let message = format!(
-                "the first layer has no layer before it to take its width from: write it, e.g. `{name}(784)`, or declare the network's input shape, e.g. `struct Net(784) {{ … }}`"
-            );
+            let message = if rule.takes_widths() {
+                format!(
+                    "the first layer has no layer before it to take its width from: write it, e.g. `{name}(784)`, or declare the network's input shape, e.g. `struct Net(784) {{ … }}`"
+                )
+            } else {
+                format!(
+                    "`{name}` is the first layer, with no layer before it to take its width from: declare the network's input shape, e.g. `struct Net(784) {{ … }}`"
+                )
+            };
             rule.error(rule.kind_span(), message);
             None
         }

@@ -80,6 +80,8 @@ impl Resolved {
 pub enum Value {
     Init(InitValue),
     Count(u64),
+    Flag(bool),
+    Number(f64),
 }
 
 pub enum InitValue {

@@ -65,6 +65,27 @@ pub enum Error {
         /// The width of the given rows.
         found: usize,
     },
+    /// A hyper-parameter outside the values that make sense, refused before training.
+    #[error("{name} = {value}: expected {expected}")]
+    HyperParameter {
+        /// The hyper-parameter, as the library names it (`learning rate`, `momentum`).
+        name: &'static str,
+        /// The value given.
+        value: f64,
+        /// What is allowed, e.g. "a finite number above 0".
+        expected: &'static str,
+    },
+    /// An optimizer name that is not one of the library's.
+    #[error("unknown optimizer `{name}`; the optimizers are {known}")]
+    UnknownOptimizer {
+        /// The name given.
+        name: String,
+        /// The names known, listed.
+        known: &'static str,
+    },
+    /// Saved optimizer state that does not fit the optimizer or the network.
+    #[error("optimizer state: {0}")]
+    OptimizerState(String),
     /// A data file or data set problem (reading IDX files, downloading, gathering).
     #[error(transparent)]
     Data(#[from] crate::data::DataError),

@@ -33,7 +33,7 @@ where
         network,
         |network, i, change| change(element(parameter(network), i)),
         shape,
-        loss,
+        |network: &mut N| loss(network),
     )
 }
 
@@ -43,7 +43,7 @@ pub(crate) fn numerical_gradient_of<N, T, D>(
     network: &mut N,
     mut element: impl FnMut(&mut N, usize, &mut dyn FnMut(&mut T)),
     shape: D,
-    mut loss: impl FnMut(&N) -> T,
+    mut loss: impl FnMut(&mut N) -> T,
 ) -> Array<T, D>
 where
     T: Float,

@@ -19,7 +19,7 @@ pub mod layers;
 pub mod linalg;
 pub mod model_file;
 pub mod network;
-mod optim;
+pub mod optim;
 pub mod parallel;
 #[doc(hidden)]
 pub mod __private {

@@ -45,6 +45,53 @@ pub trait Network<T: Float>: Sized + Sync {
         context: &mut Context<'_>,
     ) -> Result<T>;
 
+    /// The mean loss of a forward pass in `context`'s mode, without the backward pass:
+    /// what central differences of a training step differentiate.
+    fn train_loss(
+        &mut self,
+        x: ArrayView2<'_, T>,
+        t: &Targets<'_, T>,
+        context: &mut Context<'_>,
+    ) -> Result<T>;
+
+    /// [`train_step`](Network::train_step) with the book's weight decay λ: adds
+    /// `0.5·λ·ΣW²` over every weight (role [`Role::Weight`]: never biases, scales or
+    /// shifts) to the returned loss, and `λ·W` to those weights' gradients, before an
+    /// optimizer sees them. λ = 0 is a plain training step.
+    fn train_step_with_weight_decay(
+        &mut self,
+        x: ArrayView2<'_, T>,
+        t: &Targets<'_, T>,
+        context: &mut Context<'_>,
+        weight_decay: f64,
+    ) -> Result<T> {
+        if !(weight_decay.is_finite() && weight_decay >= 0.0) {
+            return Err(Error::HyperParameter {
+                name: "weight decay",
+                value: weight_decay,
+                expected: "a finite number of at least 0",
+            });
+        }
+        let loss = self.train_step(x, t, context)?;
+        if weight_decay == 0.0 {
+            return Ok(loss);
+        }
+        let lambda = T::from_f64(weight_decay);
+        let mut squares = 0.0;
+        self.visit_parameters_mut(&mut |p| {
+            if p.role == Role::Weight {
+                let mut gradient = p.gradient;
+                ndarray::Zip::from(&mut gradient)
+                    .and(&p.value)
+                    .for_each(|g, &w| {
+                        squares += (w * w).as_f64();
+                        *g += lambda * w;
+                    });
+            }
+        });
+        Ok(loss + T::from_f64(0.5 * weight_decay * squares))
+    }
+
     /// The summed loss of `scores` against rows `offset..` of already validated
     /// targets, as the network's loss layer computes it.
     fn total_loss(scores: ArrayView2<'_, T>, t: &Targets<'_, T>, offset: usize) -> T;
@@ -103,8 +150,9 @@ pub struct ParameterMut<'a, T> {
     pub role: Role,
     /// The values, writable.
     pub value: ArrayViewMutD<'a, T>,
-    /// The gradient of the loss with respect to the values.
-    pub gradient: ArrayViewD<'a, T>,
+    /// The gradient of the loss with respect to the values, writable (weight decay
+    /// adds to it before an optimizer reads it).
+    pub gradient: ArrayViewMutD<'a, T>,
 }
 
 /// What [`Network::visit_parameters_mut`] calls for each parameter.

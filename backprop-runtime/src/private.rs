@@ -128,15 +128,26 @@ fn into_rank<T, D: Dimension>(tensor: ArrayD<T>) -> Array<T, D> {
         .expect("the layer table states each parameter's rank")
 }
 
-/// Central differences of the loss for every parameter, in visiting order.
+/// Central differences of the training loss for every parameter, in visiting order:
+/// each forward pass in training mode draws from a generator seeded with `seed`, so a
+/// Dropout's mask is the same in every one (and in a training step given the same
+/// seed), and the persistent state (BatchNorm's running statistics) is put back as it
+/// was.
 pub fn numerical_gradients<T: Float, N: Network<T>, const IN: usize>(
     network: &mut N,
     x: BatchView<'_, T, IN>,
     t: &Targets<'_, T>,
+    seed: u64,
 ) -> Result<Vec<ArrayD<T>>> {
+    use rand::SeedableRng;
+
     t.validate(x.rows(), N::OUTPUT_WIDTH)?;
-    let rows = (x, *t);
-    let loss = |network: &N| network.evaluate(&rows).map(|e| T::from_f64(e.loss));
+    let mut state = Vec::new();
+    network.visit_state(&mut |_, tensor| state.push(tensor.to_owned()));
+    let loss = |network: &mut N| {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        network.train_loss(x.as_array(), t, &mut Context::training(&mut rng))
+    };
     let mut shapes = Vec::new();
     network.visit_parameters(&mut |p| shapes.push(p.value.raw_dim()));
     let mut gradients = Vec::with_capacity(shapes.len());
@@ -159,6 +170,10 @@ pub fn numerical_gradients<T: Float, N: Network<T>, const IN: usize>(
         }
         gradients.push(gradient);
     }
+    let mut saved = state.into_iter();
+    network.visit_state_mut(&mut |_, mut tensor| {
+        tensor.assign(&saved.next().expect("the same state as before"));
+    });
     Ok(gradients)
 }
 

@@ -3,8 +3,8 @@
 use backprop_runtime::Targets;
 use backprop_runtime::autograd::Var;
 use backprop_runtime::layers::{
-    AddLayer, Affine, Context, Layer, Loss, MulLayer, Pooling, Relu, Role, Sigmoid,
-    SoftmaxWithLoss, Tanh,
+    AddLayer, Affine, BatchNorm, BatchNormConfig, Context, Dropout, DropoutConfig, Layer, Loss,
+    MulLayer, Pooling, Relu, Role, Sigmoid, SoftmaxWithLoss, Tanh,
 };
 use ndarray::{Array2, ArrayView2, array};
 use rand::SeedableRng;
@@ -169,6 +169,170 @@ fn every_layers_tape_expression_is_its_forward() {
     agree(Tanh::<f64, 2>::new(), x);
     let image = Array2::from_shape_fn((2, 18), |(r, c)| ((r * 18 + c) * 7 % 19) as f64);
     agree(Pooling::<f64, 2, 3, 3, 2, 2, 1>::new(), image);
+    let batch = Array2::from_shape_fn((5, 3), |(r, c)| ((r * 3 + c) * 5 % 7) as f64 - 2.5);
+    agree(
+        Dropout::<f64, 3>::with_config(DropoutConfig::default()),
+        batch.clone(),
+    );
+    let mut bn = BatchNorm::<f64, 3>::with_config(BatchNormConfig::default());
+    bn.gamma = array![1.5, -0.5, 2.0];
+    bn.beta = array![0.1, 0.2, -0.3];
+    agree(bn, batch);
+}
+
+#[test]
+fn dropout_keeps_units_where_the_draw_exceeds_the_ratio_and_backward_uses_that_mask() {
+    let x = Array2::from_elem((4, 250), 2.0);
+    for inverted in [false, true] {
+        let config = DropoutConfig {
+            ratio: 0.3,
+            inverted,
+        };
+        let mut dropout = Dropout::<f64, 250>::with_config(config);
+        let out = forward(&mut dropout, x.view());
+        let kept_value = if inverted { 2.0 / 0.7 } else { 2.0 };
+        assert!(
+            out.iter()
+                .all(|&v| v == 0.0 || (v - kept_value).abs() < 1e-15)
+        );
+        let kept = out.iter().filter(|&&v| v != 0.0).count() as f64 / 1000.0;
+        assert!((kept - 0.7).abs() < 0.05, "kept {kept}");
+        // The same generator gives the same mask.
+        assert_eq!(forward(&mut dropout, x.view()), out);
+        let dx = dropout
+            .backward(x.view(), Array2::ones((4, 250)).view())
+            .to_owned();
+        assert_eq!(dx, out / 2.0);
+        let mut scratch = backprop_runtime::Buffer::new();
+        let inferred = dropout.infer(x.view(), &mut scratch).to_owned();
+        let expected = if inverted { 2.0 } else { 2.0 * 0.7 };
+        assert!(inferred.iter().all(|&v| (v - expected).abs() < 1e-15));
+    }
+    assert_eq!(
+        <Dropout<f32, 4> as Layer<f32>>::describe(&DropoutConfig {
+            ratio: 0.2,
+            inverted: true
+        }),
+        "Dropout(0.2, inverted = true)"
+    );
+}
+
+#[test]
+fn dropout_in_evaluation_mode_scales_like_inference() {
+    let mut rng = StdRng::seed_from_u64(3);
+    let mut dropout = Dropout::<f64, 2>::with_config(DropoutConfig::default());
+    let x = array![[1.0, -4.0]];
+    let out = dropout
+        .forward(x.view(), &mut Context::evaluating(&mut rng))
+        .to_owned();
+    assert_eq!(out, array![[0.5, -2.0]]);
+    assert_eq!(
+        dropout.backward(x.view(), array![[1.0, 1.0]].view()),
+        array![[0.5, 0.5]]
+    );
+}
+
+/// The book's formulas, evaluated here column by column.
+fn normalised(column: &[f64], eps: f64) -> (Vec<f64>, f64, f64) {
+    let n = column.len() as f64;
+    let mean = column.iter().sum::<f64>() / n;
+    let var = column.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+    let xn = column
+        .iter()
+        .map(|v| (v - mean) / (var + eps).sqrt())
+        .collect();
+    (xn, mean, var)
+}
+
+#[test]
+fn batch_norm_normalises_each_feature_and_keeps_running_statistics() {
+    let x = array![[1.0, 10.0], [2.0, -10.0], [6.0, 0.0], [-1.0, 4.0]];
+    let mut bn = BatchNorm::<f64, 2>::with_config(BatchNormConfig::default());
+    bn.gamma = array![2.0, 0.5];
+    bn.beta = array![1.0, -1.0];
+    let out = forward(&mut bn, x.view());
+    for j in 0..2 {
+        let column: Vec<f64> = x.column(j).to_vec();
+        let (xn, mean, var) = normalised(&column, 1e-6);
+        for (r, n) in xn.iter().enumerate() {
+            assert!((out[[r, j]] - (bn.gamma[j] * n + bn.beta[j])).abs() < 1e-12);
+        }
+        assert!((bn.running_mean[j] - 0.1 * mean).abs() < 1e-12);
+        assert!((bn.running_var[j] - 0.1 * var).abs() < 1e-12);
+    }
+    // Inference uses the running statistics, as an evaluation-mode forward does.
+    let mut scratch = backprop_runtime::Buffer::new();
+    let inferred = bn.infer(x.view(), &mut scratch).to_owned();
+    let mut rng = StdRng::seed_from_u64(0);
+    let evaluated = bn
+        .forward(x.view(), &mut Context::evaluating(&mut rng))
+        .to_owned();
+    assert_close(&inferred, &evaluated);
+    let expected = (x[[0, 0]] - bn.running_mean[0]) / (bn.running_var[0] + 1e-6).sqrt() * 2.0 + 1.0;
+    assert!((inferred[[0, 0]] - expected).abs() < 1e-12);
+}
+
+#[test]
+fn batch_norm_gradients_match_central_differences_in_training_mode() {
+    let x = array![
+        [0.3, -1.2, 2.0],
+        [1.1, 0.4, -0.7],
+        [-0.8, 0.9, 0.5],
+        [2.2, -0.3, 1.4],
+        [0.0, 1.7, -1.9]
+    ];
+    let dout = array![
+        [0.5, -1.0, 0.3],
+        [1.2, 0.7, -0.4],
+        [-0.6, 0.2, 0.9],
+        [0.1, -0.8, 1.1],
+        [0.4, 0.6, -1.3]
+    ];
+    let fresh = || {
+        let mut bn = BatchNorm::<f64, 3>::with_config(BatchNormConfig::default());
+        bn.gamma = array![1.5, -0.5, 2.0];
+        bn.beta = array![0.1, 0.2, -0.3];
+        bn
+    };
+    let loss = |bn: &mut BatchNorm<f64, 3>, x: &Array2<f64>| (forward(bn, x.view()) * &dout).sum();
+    let mut bn = fresh();
+    forward(&mut bn, x.view());
+    let dx = bn.backward(x.view(), dout.view()).to_owned();
+    let h = 1e-5;
+    for ((r, c), &d) in dx.indexed_iter() {
+        let (mut above, mut below) = (x.clone(), x.clone());
+        above[[r, c]] += h;
+        below[[r, c]] -= h;
+        let numerical = (loss(&mut fresh(), &above) - loss(&mut fresh(), &below)) / (2.0 * h);
+        assert!(
+            (d - numerical).abs() < 1e-8,
+            "dx[{r}, {c}]: {d} vs {numerical}"
+        );
+    }
+    for j in 0..3 {
+        for (delta, gradient) in [(0, bn.dgamma[j]), (1, bn.dbeta[j])] {
+            let perturbed = |step: f64| {
+                let mut b = fresh();
+                if delta == 0 {
+                    b.gamma[j] += step;
+                } else {
+                    b.beta[j] += step;
+                }
+                loss(&mut b, &x)
+            };
+            let numerical = (perturbed(h) - perturbed(-h)) / (2.0 * h);
+            assert!(
+                (gradient - numerical).abs() < 1e-8,
+                "{delta} {j}: {gradient} vs {numerical}"
+            );
+        }
+    }
+    let mut roles = Vec::new();
+    bn.visit_parameters(&mut |role, _, _| roles.push(role));
+    assert_eq!(roles, [Role::Scale, Role::Shift]);
+    let mut state = 0;
+    bn.visit_state(&mut |tensor| state += tensor.len());
+    assert_eq!(state, 6);
 }
 
 #[test]

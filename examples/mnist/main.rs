@@ -263,9 +263,7 @@ fn train_loop<T: Float>(
     };
     let mut sampler = Sampler::new(mnist.train.len(), args.batch_size, mode)?;
     let mut batch = MiniBatch::<T, 784>::new();
-    let mut sgd = Sgd {
-        lr: T::from_f64(args.lr),
-    };
+    let mut sgd = Sgd { lr: args.lr };
     let iter_per_epoch = (mnist.train.len() / args.batch_size).max(1);
 
     let bar = progress_bar(args);

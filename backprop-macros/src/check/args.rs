@@ -8,7 +8,7 @@ use super::errors::Errors;
 use super::rule::WidthSlot;
 use super::suggest::closest;
 use crate::ast::{Arg, ArgItem, Args, LayerDecl};
-use crate::layers::{KeywordKind, LayerKind};
+use crate::layers::{KeywordKind, KeywordSpec, LayerKind};
 use crate::model::{InitValue, Resolved, Value};
 use crate::shape::Dim;
 
@@ -28,6 +28,25 @@ pub fn resolve(
     if given.len() < least || given.len() > most {
         errors.push(wrong_arity(layer, kind));
         return (None, resolved);
+    }
+    if !kind.positional_as.is_empty() {
+        let mut resolved = resolved;
+        for (arg, key) in given.into_iter().zip(kind.positional_as) {
+            let spec = kind.keywords.iter().find(|spec| spec.key == *key);
+            let spec = spec.expect("a positional keyword is one of the layer's keywords");
+            if resolved.keyword(key).is_some() {
+                errors.spanned(
+                    arg,
+                    format!(
+                        "`{key}` is given twice in `{}`: here and by name; keep one",
+                        describe(layer)
+                    ),
+                );
+            } else if let Some(value) = keyword_value(spec, key, arg, errors) {
+                resolved.keywords.push((spec.key, value));
+            }
+        }
+        return (Some(Vec::new()), resolved);
     }
     let widths = given
         .into_iter()
@@ -135,15 +154,93 @@ fn keywords(layer: &LayerDecl, args: &Args, kind: &LayerKind, errors: &mut Error
             );
             continue;
         }
-        let value = match spec.kind {
-            KeywordKind::Init => init(&keyword.value, errors).map(Value::Init),
-            KeywordKind::Count => count(&key, &keyword.value, errors).map(Value::Count),
-        };
-        if let Some(value) = value {
+        if let Some(value) = keyword_value(spec, &key, &keyword.value, errors) {
             resolved.keywords.push((spec.key, value));
         }
     }
     resolved
+}
+
+/// A keyword's value, checked against its kind.
+fn keyword_value(spec: &KeywordSpec, key: &str, value: &Arg, errors: &mut Errors) -> Option<Value> {
+    match spec.kind {
+        KeywordKind::Init => init(value, errors).map(Value::Init),
+        KeywordKind::Count => count(key, value, errors).map(Value::Count),
+        KeywordKind::Flag => match value {
+            Arg::Bool(flag) => Some(Value::Flag(flag.value)),
+            _ => {
+                let message = format!("`{key}` takes `true` or `false`, found `{}`", value.text());
+                errors.spanned(value, message);
+                None
+            }
+        },
+        KeywordKind::Ratio(meaning) => {
+            let range = "a number in [0, 1)";
+            number(
+                key,
+                value,
+                meaning,
+                range,
+                |v| (0.0..1.0).contains(&v),
+                errors,
+            )
+        }
+        KeywordKind::Fraction(meaning) => {
+            let range = "a number in [0, 1]";
+            number(
+                key,
+                value,
+                meaning,
+                range,
+                |v| (0.0..=1.0).contains(&v),
+                errors,
+            )
+        }
+        KeywordKind::Positive(meaning) => {
+            let range = "a finite number above 0";
+            number(
+                key,
+                value,
+                meaning,
+                range,
+                |v| v.is_finite() && v > 0.0,
+                errors,
+            )
+        }
+    }
+}
+
+/// A number literal in the range `ok` accepts.
+fn number(
+    key: &str,
+    value: &Arg,
+    meaning: &str,
+    range: &str,
+    ok: impl Fn(f64) -> bool,
+    errors: &mut Errors,
+) -> Option<Value> {
+    let parsed = match value {
+        Arg::Float(_) | Arg::Int(_) | Arg::Negative(_) => value
+            .text()
+            .trim_end_matches("f64")
+            .trim_end_matches("f32")
+            .parse::<f64>()
+            .ok(),
+        _ => None,
+    };
+    let message = match parsed {
+        Some(v) if ok(v) => return Some(Value::Number(v)),
+        Some(_) => format!(
+            "`{key}`, {meaning}, must be {range}, found `{}`",
+            value.text()
+        ),
+        None => format!(
+            "`{key}`, {meaning}, takes {range}, found `{}`",
+            value.text()
+        ),
+    };
+    errors.spanned(value, message);
+    None
 }
 
 fn unknown_keyword(layer: &LayerDecl, kind: &LayerKind, key: &str) -> String {

@@ -106,6 +106,11 @@ impl Rule<'_> {
         describe_replacing(self.layer, index, replacement)
     }
 
+    /// Whether the layer's positional arguments are widths.
+    pub fn takes_widths(&self) -> bool {
+        self.kind.positional_as.is_empty()
+    }
+
     /// The value of keyword `key`, if given.
     pub fn keyword(&self, key: &str) -> Option<&Value> {
         self.args.keyword(key)

@@ -84,6 +84,7 @@ pub fn fallback(net: &Partial) -> TokenStream {
             pub fn loss<'t, #input_generic>(&self, x: &#as_batch, t: #targets) -> #result<T> { #body }
             pub fn accuracy<'t, #input_generic>(&self, x: &#as_batch, t: #targets) -> #result<f64> { #body }
             pub fn gradient<'t, #input_generic>(&mut self, x: &#as_batch, t: #targets) -> #result<T> { #body }
+            pub fn gradient_with<'t, #input_generic>(&mut self, x: &#as_batch, t: #targets, context: &mut ::backprop::__private::Context<'_>, weight_decay: f64) -> #result<T> { #body }
             pub fn input_gradient<'t, #input_generic>(&mut self, x: &#as_batch, t: #targets) -> #result<#batch_in> { #body }
             pub fn gradients(&self) -> #gradients<T> { #body }
             pub fn numerical_gradient<'t, #input_generic>(&mut self, x: &#as_batch, t: #targets) -> #result<#gradients<T>> { #body }
@@ -98,6 +99,7 @@ pub fn fallback(net: &Partial) -> TokenStream {
             type Scratch = #scratch<T>;
             fn infer<'s>(&self, x: ::backprop::ndarray::ArrayView2<'_, T>, scratch: &'s mut #scratch<T>) -> ::backprop::ndarray::ArrayView2<'s, T> { #body }
             fn train_step(&mut self, x: ::backprop::ndarray::ArrayView2<'_, T>, t: &::backprop::Targets<'_, T>, context: &mut ::backprop::__private::Context<'_>) -> #result<T> { #body }
+            fn train_loss(&mut self, x: ::backprop::ndarray::ArrayView2<'_, T>, t: &::backprop::Targets<'_, T>, context: &mut ::backprop::__private::Context<'_>) -> #result<T> { #body }
             fn total_loss(scores: ::backprop::ndarray::ArrayView2<'_, T>, t: &::backprop::Targets<'_, T>, offset: usize) -> T { #body }
             fn visit_parameters(&self, visit: &mut dyn FnMut(::backprop::Parameter<'_, T>)) { #body }
             fn visit_parameters_mut(&mut self, visit: &mut ::backprop::network::ParameterVisitor<'_, T>) { #body }

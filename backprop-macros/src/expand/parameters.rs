@@ -66,13 +66,17 @@ pub fn expand(net: &Network, names: &Names) -> TokenStream {
             }
 
             /// The gradients by central differences (`h = 1e-4`), parameter by
-            /// parameter, as the book's `numerical_gradient`: slow, for checking.
+            /// parameter, as the book's `numerical_gradient`: slow, for checking. The
+            /// loss is the training forward's, with any Dropout's mask drawn from a
+            /// generator seeded with 0 in every pass (the same as a
+            /// [`train_step`](::backprop::Network::train_step) given that generator
+            /// draws), and the running statistics put back afterwards.
             pub fn numerical_gradient<'t>(
                 &mut self,
                 x: &impl ::backprop::AsBatch<T, #input>,
                 t: impl ::core::convert::Into<::backprop::Targets<'t, T>>,
             ) -> ::backprop::Result<#gradients<T>> {
-                let numerical = ::backprop::__private::numerical_gradients(self, x.as_batch(), &t.into())?;
+                let numerical = ::backprop::__private::numerical_gradients(self, x.as_batch(), &t.into(), 0)?;
                 let mut numerical = numerical.into_iter();
                 Ok(#gradients { #(#numerical,)* })
             }

@@ -30,6 +30,27 @@ pub fn expand(net: &Network) -> TokenStream {
                 })
             }
 
+            /// [`gradient`](Self::gradient) with your random source for the layers that
+            /// draw (Dropout: a seeded generator of its own makes a run reproducible)
+            /// and the book's weight decay λ, `0.5·λ·ΣW²` added to the loss and `λ·W` to
+            /// the weights' gradients (not biases, γ or β); 0 for none.
+            pub fn gradient_with<'t>(
+                &mut self,
+                x: &#as_batch,
+                t: #targets,
+                context: &mut ::backprop::__private::Context<'_>,
+                weight_decay: f64,
+            ) -> ::backprop::Result<T> {
+                let x = x.as_batch();
+                ::backprop::Network::train_step_with_weight_decay(
+                    self,
+                    x.as_array(),
+                    &t.into(),
+                    context,
+                    weight_decay,
+                )
+            }
+
             /// Like [`gradient`](Self::gradient), and also the gradient of the loss with
             /// respect to the input (e.g. for saliency maps), which training skips.
             pub fn input_gradient<'t>(
@@ -77,6 +98,22 @@ pub fn trait_items(net: &Network) -> TokenStream {
             )?;
             #forward
             #backward
+            Ok(loss)
+        }
+
+        fn train_loss(
+            &mut self,
+            x: ::backprop::ndarray::ArrayView2<'_, T>,
+            t: &::backprop::Targets<'_, T>,
+            context: &mut ::backprop::__private::Context<'_>,
+        ) -> ::backprop::Result<T> {
+            ::backprop::__private::check_step(
+                x,
+                t,
+                <Self as ::backprop::Network<T>>::INPUT_WIDTH,
+                <Self as ::backprop::Network<T>>::OUTPUT_WIDTH,
+            )?;
+            #forward
             Ok(loss)
         }
 

@@ -153,12 +153,12 @@ impl<T: Float, const IN: usize, const OUT: usize> Layer<T> for Affine<T, IN, OUT
         visit(
             Role::Weight,
             self.W.view_mut().into_dyn(),
-            self.dW.view().into_dyn(),
+            self.dW.view_mut().into_dyn(),
         );
         visit(
             Role::Bias,
             self.b.view_mut().into_dyn(),
-            self.db.view().into_dyn(),
+            self.db.view_mut().into_dyn(),
         );
     }
 

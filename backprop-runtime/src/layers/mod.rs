@@ -12,6 +12,8 @@
 //! (`docs/adding-a-layer.md` walks through [`Tanh`]).
 
 mod affine;
+mod batch_norm;
+mod dropout;
 mod elementwise;
 mod naive;
 mod pooling;
@@ -28,6 +30,8 @@ use crate::autograd::{TapeError, Var};
 use crate::{Float, Result, Targets, WeightInit};
 
 pub use affine::{Affine, AffineConfig};
+pub use batch_norm::{BatchNorm, BatchNormConfig};
+pub use dropout::{Dropout, DropoutConfig};
 pub use naive::{AddLayer, MulLayer};
 pub use pooling::Pooling;
 pub use relu::Relu;
@@ -114,8 +118,10 @@ pub struct Init<'a> {
 
 /// Calls `visit(role, value, gradient)` for each learned tensor of a layer.
 pub type ParameterVisit<'v, T> = dyn FnMut(Role, ArrayViewD<'_, T>, ArrayViewD<'_, T>) + 'v;
-/// Calls `visit(role, value, gradient)` for each learned tensor, writable.
-pub type ParameterVisitMut<'v, T> = dyn FnMut(Role, ArrayViewMutD<'_, T>, ArrayViewD<'_, T>) + 'v;
+/// Calls `visit(role, value, gradient)` for each learned tensor, both writable (weight
+/// decay adds to the gradient, an optimizer updates the value).
+pub type ParameterVisitMut<'v, T> =
+    dyn FnMut(Role, ArrayViewMutD<'_, T>, ArrayViewMutD<'_, T>) + 'v;
 
 /// A layer that a batch flows through, forward and back: the one calling convention of
 /// every layer but the loss.
