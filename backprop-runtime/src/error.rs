@@ -83,6 +83,19 @@ pub enum Error {
         /// The names known, listed.
         known: &'static str,
     },
+    /// The loss of a training step stopped being a finite number.
+    #[error(
+        "training diverged at step {step}: the loss is {loss}; this usually means the learning rate is too large for the initialisation (try a smaller learning rate, or smaller initial weights)"
+    )]
+    Diverged {
+        /// The step (from 0).
+        step: usize,
+        /// The loss it returned.
+        loss: f64,
+    },
+    /// A checkpoint could not be written, read or resumed from.
+    #[error(transparent)]
+    Checkpoint(#[from] crate::train::CheckpointError),
     /// Saved optimizer state that does not fit the optimizer or the network.
     #[error("optimizer state: {0}")]
     OptimizerState(String),

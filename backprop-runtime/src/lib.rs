@@ -28,6 +28,7 @@ pub mod __private {
 }
 mod private;
 mod targets;
+pub mod train;
 
 pub use batch::{AsBatch, Batch, BatchView};
 pub use buffer::Buffer;

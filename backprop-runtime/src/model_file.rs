@@ -114,18 +114,23 @@ pub fn save<T: Float, N: Network<T>>(
             _ => Err(ModelFileError::Exists { path: path.into() }),
         };
     }
-    let io = |source| ModelFileError::Io {
+    write_atomically(path, &bytes).map_err(|source| ModelFileError::Io {
         path: path.into(),
         source,
-    };
+    })
+}
+
+/// Writes `bytes` to a temporary file beside `path` and renames it into place, so that
+/// an interrupted write never leaves half a file.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
-    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    file.write_all(&bytes).map_err(io)?;
-    file.as_file().sync_all().map_err(io)?;
-    file.persist(path).map_err(|e| io(e.error))?;
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
 

@@ -13,13 +13,17 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use backprop::data::{self, DownloadEvent, MiniBatch, Mnist, Sampler, SamplingMode};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use backprop::data::{self, DownloadEvent, Mnist, SamplingMode};
 use backprop::model_file::{self, Overwrite};
+use backprop::optim::{self, Optimizer};
 use backprop::prelude::*;
+use backprop::train::{Checkpoint, History, Length, Outcome, Progress, Streams, TrainerConfig};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use rand::SeedableRng;
-use rand::rngs::StdRng;
+use signal_hook::consts::SIGINT;
 
 network! {
     /// The two-layer net of Deep Learning from Scratch, chapter 5.
@@ -41,11 +45,18 @@ struct Args {
     /// Samples per mini-batch.
     #[arg(long, default_value_t = 100)]
     batch_size: usize,
-    /// SGD learning rate.
-    #[arg(long, default_value_t = 0.1)]
-    lr: f64,
+    /// The optimizer: sgd, momentum, nesterov, adagrad, rmsprop or adam.
+    #[arg(long, default_value = "sgd")]
+    optimizer: String,
+    /// Learning rate [default: the optimizer's book default, but 0.1 for sgd as the
+    /// book's chapter 5].
+    #[arg(long, allow_negative_numbers = true)]
+    lr: Option<f64>,
+    /// The book's weight decay λ (0 for none).
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    weight_decay: f64,
     /// Standard deviation of the initial weights (biases start at zero).
-    #[arg(long, default_value_t = 0.01)]
+    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
     weight_init_std: f64,
     /// Seed for initialisation and sampling [default: a random seed, printed].
     #[arg(long)]
@@ -70,7 +81,13 @@ struct Args {
     /// Evaluate the parameters saved in FILE instead of training.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["save", "plot"])]
     load: Option<PathBuf>,
-    /// Let --save and --plot replace existing files.
+    /// Write a checkpoint to FILE at the end of every epoch and on Ctrl-C.
+    #[arg(long, value_name = "FILE")]
+    checkpoint: Option<PathBuf>,
+    /// Continue the run whose checkpoint is FILE (with the same settings and seed).
+    #[arg(long, value_name = "FILE", conflicts_with = "load")]
+    resume: Option<PathBuf>,
+    /// Let --save, --plot and --checkpoint replace existing files.
     #[arg(long)]
     force: bool,
     /// Threads for evaluation and large products [default: $BACKPROP_THREADS, else
@@ -99,19 +116,12 @@ pub struct EpochRecord {
     pub mean_loss: f64,
 }
 
-struct Outcome {
-    records: Vec<EpochRecord>,
-    /// The training-batch loss of every step, for the plot.
-    losses: Vec<f64>,
-    train_time: Duration,
-    eval_time: Duration,
-    evaluations: usize,
-}
-
 fn main() -> ExitCode {
     let args = Args::parse();
     match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Ended::Finished) => ExitCode::SUCCESS,
+        // As a shell reports a program ended by Ctrl-C.
+        Ok(Ended::Stopped) => ExitCode::from(130),
         Err(error) => {
             eprintln!("error: {error}");
             ExitCode::FAILURE
@@ -119,13 +129,26 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+/// How a run of the program ended.
+enum Ended {
+    Finished,
+    /// Ctrl-C stopped the training, after the step under way.
+    Stopped,
+}
+
+fn run(args: &Args) -> Result<Ended, Box<dyn std::error::Error>> {
     if let Some(threads) = args.threads {
+        if threads == 0 {
+            return Err("--threads 0: expected a whole number of at least 1".into());
+        }
         backprop::parallel::set_threads(threads);
     }
-    // Checked before training, so that a long run is not lost at the end.
-    for path in [&args.save, &args.plot].into_iter().flatten() {
-        if path.exists() && !args.force {
+    // Checked before training, so that a long run is not lost at the end. The
+    // checkpoint a run resumes from is its own to replace.
+    let outputs = [&args.save, &args.plot, &args.checkpoint];
+    for path in outputs.into_iter().flatten() {
+        let resuming_it = args.resume.as_ref() == Some(path);
+        if path.exists() && !args.force && !resuming_it {
             return Err(format!(
                 "{} already exists; pass --force to replace it",
                 path.display()
@@ -135,15 +158,15 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     let wall = Instant::now();
     let mnist = load_data(args)?;
-    if args.f64 {
+    let ended = if args.f64 {
         train::<f64>(args, &mnist)?
     } else {
         train::<f32>(args, &mnist)?
-    }
+    };
     if !args.quiet {
         println!("wall time {:.2} s", wall.elapsed().as_secs_f64());
     }
-    Ok(())
+    Ok(ended)
 }
 
 fn load_data(args: &Args) -> Result<Mnist, Box<dyn std::error::Error>> {
@@ -192,10 +215,11 @@ fn show_download(bar: &ProgressBar, event: DownloadEvent<'_>) {
     }
 }
 
-fn train<T: Float>(args: &Args, mnist: &Mnist) -> Result<(), Box<dyn std::error::Error>> {
+fn train<T: Float>(args: &Args, mnist: &Mnist) -> Result<Ended, Box<dyn std::error::Error>> {
     let seed = args.seed.unwrap_or_else(rand::random);
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut network = TwoLayerNet::<T>::with_weight_init_std(args.weight_init_std, &mut rng);
+    let streams = Streams::new(seed);
+    let mut network =
+        TwoLayerNet::<T>::with_weight_init_std(args.weight_init_std, &mut streams.initialisation());
 
     if let Some(path) = &args.load {
         model_file::load(&mut network, path)?;
@@ -209,22 +233,93 @@ fn train<T: Float>(args: &Args, mnist: &Mnist) -> Result<(), Box<dyn std::error:
             test.accuracy,
             started.elapsed().as_secs_f64()
         );
-        return Ok(());
+        return Ok(Ended::Finished);
     }
+
+    // Refused before anything is trained: an initialisation that makes no sense too.
+    if !(args.weight_init_std.is_finite() && args.weight_init_std > 0.0) {
+        return Err(format!(
+            "--weight-init-std {}: expected a finite number above 0",
+            args.weight_init_std
+        )
+        .into());
+    }
+    let mut optimizer = optim::by_name::<T>(&args.optimizer)?;
+    // Chapter 5 trains with SGD at 0.1; the other optimizers keep the book's defaults.
+    let book_lr = if optimizer.name() == "sgd" {
+        0.1
+    } else {
+        optimizer.learning_rate()
+    };
+    optimizer.set_learning_rate(args.lr.unwrap_or(book_lr));
+    optimizer
+        .validate()
+        .map_err(|e| format!("--lr {}: {e}", optimizer.learning_rate()))?;
+    let config = TrainerConfig {
+        length: Length::Iterations(args.iters),
+        batch_size: args.batch_size,
+        sampling: if args.shuffle {
+            SamplingMode::ShuffledEpochs
+        } else {
+            SamplingMode::WithReplacement
+        },
+        weight_decay: args.weight_decay,
+        evaluation_samples: None,
+        seed,
+        checkpoint: args.checkpoint.clone(),
+    };
+    config.validate().map_err(|e| format!("{e} (see --help)"))?;
+    let resume = match &args.resume {
+        Some(path) => Some(Checkpoint::read(path)?),
+        None => None,
+    };
 
     if !args.quiet {
         println!("{}", TwoLayerNet::<T>::summary());
         println!(
-            "{} steps of batch {} at lr {}, weight_init_std {}, {}, seed {seed}",
+            "{} steps of batch {} with {} at lr {}, weight decay {}, weight_init_std {}, {}, seed {seed}",
             args.iters,
             args.batch_size,
-            args.lr,
+            optimizer.name(),
+            optimizer.learning_rate(),
+            args.weight_decay,
             args.weight_init_std,
             std::any::type_name::<T>()
         );
     }
-    let outcome = train_loop(args, mnist, &mut network, &mut rng)?;
-    report(args, &outcome, seed)?;
+    // Ctrl-C asks the trainer to stop after the step under way; a second one ends the
+    // program at once.
+    let stop = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register_conditional_shutdown(SIGINT, 130, Arc::clone(&stop))?;
+    signal_hook::flag::register(SIGINT, Arc::clone(&stop))?;
+
+    let (outcome, timing) = train_with_progress(
+        args,
+        mnist,
+        &mut network,
+        &mut optimizer,
+        &config,
+        resume,
+        &stop,
+    )?;
+    let history = match outcome {
+        Outcome::Finished(history) => history,
+        Outcome::Stopped { steps_done, .. } => {
+            match &args.checkpoint {
+                Some(path) => println!(
+                    "stopped after {steps_done} steps; the checkpoint {} holds them: continue with the same options and --resume {}",
+                    path.display(),
+                    path.display()
+                ),
+                None => println!(
+                    "stopped after {steps_done} steps, without a checkpoint to continue from (--checkpoint FILE writes one)"
+                ),
+            }
+            return Ok(Ended::Stopped);
+        }
+    };
+    let records = epoch_records(&history);
+    report(args, &records, &history.losses, &timing, seed)?;
 
     if let Some(path) = &args.save {
         let overwrite = if args.force {
@@ -237,103 +332,110 @@ fn train<T: Float>(args: &Args, mnist: &Mnist) -> Result<(), Box<dyn std::error:
     }
     if let Some(path) = &args.plot {
         let title = format!(
-            "784-50-10 on MNIST: {} steps, batch {}, lr {}, init std {}, {}",
+            "784-50-10 on MNIST: {} steps, batch {}, {} lr {}, init std {}, {}",
             args.iters,
             args.batch_size,
-            args.lr,
+            optimizer.name(),
+            optimizer.learning_rate(),
             args.weight_init_std,
             std::any::type_name::<T>()
         );
-        plot::draw(path, &title, &outcome.records, &outcome.losses)?;
+        plot::draw(path, &title, &records, &history.losses)?;
         println!("drew the learning curves to {}", path.display());
     }
-    Ok(())
+    Ok(Ended::Finished)
 }
 
-fn train_loop<T: Float>(
+/// Where the time went: training steps, and evaluations (with checkpoints).
+#[derive(Default)]
+struct Timing {
+    train: Duration,
+    eval: Duration,
+    evaluations: usize,
+}
+
+/// Runs the trainer, drawing its progress (a bar on a terminal, lines otherwise).
+fn train_with_progress<T: Float>(
     args: &Args,
     mnist: &Mnist,
     network: &mut TwoLayerNet<T>,
-    rng: &mut StdRng,
-) -> Result<Outcome, Box<dyn std::error::Error>> {
-    let mode = if args.shuffle {
-        SamplingMode::ShuffledEpochs
-    } else {
-        SamplingMode::WithReplacement
-    };
-    let mut sampler = Sampler::new(mnist.train.len(), args.batch_size, mode)?;
-    let mut batch = MiniBatch::<T, 784>::new();
-    let mut sgd = Sgd { lr: args.lr };
-    let iter_per_epoch = (mnist.train.len() / args.batch_size).max(1);
-
+    optimizer: &mut Box<dyn Optimizer<T>>,
+    config: &TrainerConfig,
+    resume: Option<Checkpoint<T>>,
+    stop: &AtomicBool,
+) -> Result<(Outcome, Timing), Box<dyn std::error::Error>> {
     let bar = progress_bar(args);
-    let mut outcome = Outcome {
-        records: Vec::new(),
-        losses: Vec::with_capacity(args.iters),
-        train_time: Duration::ZERO,
-        eval_time: Duration::ZERO,
-        evaluations: 0,
-    };
+    let per_epoch = config.steps_per_epoch(mnist.train.len());
+    let mut timing = Timing::default();
     let mut since_record = (0.0, 0usize);
-    let mut step_started = Instant::now();
-    for i in 0..args.iters {
-        batch.fill(&mnist.train, sampler.next_batch(rng))?;
-        let loss = network.gradient(&batch.x, batch.targets())?.as_f64();
-        sgd.update(network);
-        outcome.losses.push(loss);
-        since_record = (since_record.0 + loss, since_record.1 + 1);
-        bar.inc(1);
-        if i % 100 == 0 {
-            bar.set_message(format!("loss {loss:.4}"));
-        }
-
-        let end_of_epoch = i % iter_per_epoch == 0;
-        if end_of_epoch || i + 1 == args.iters {
-            outcome.train_time += step_started.elapsed();
-            let mean_loss = since_record.0 / since_record.1 as f64;
-            let record = evaluate(network, mnist, (i, end_of_epoch), mean_loss, &mut outcome)?;
-            if end_of_epoch && !args.quiet {
-                let line = format!(
-                    "epoch {:>2} | step {:>6} | train acc {:.4} | test acc {:.4} | mean loss {:.4}",
-                    i / iter_per_epoch,
-                    i,
-                    record.train_accuracy,
-                    record.test_accuracy,
-                    record.mean_loss
-                );
-                if bar.is_hidden() {
-                    println!("{line}")
-                } else {
-                    bar.println(line)
+    let mut last = Instant::now();
+    let outcome = backprop::train::train(
+        network,
+        optimizer,
+        (&mnist.train, &mnist.test),
+        config,
+        resume,
+        stop,
+        &mut |event| match event {
+            Progress::Step { step, loss, .. } => {
+                timing.train += last.elapsed();
+                last = Instant::now();
+                since_record = (since_record.0 + loss, since_record.1 + 1);
+                bar.inc(1);
+                if step % 100 == 0 {
+                    bar.set_message(format!("loss {loss:.4}"));
                 }
             }
-            since_record = (0.0, 0);
-            step_started = Instant::now();
-        }
-    }
+            Progress::Evaluated(record) => {
+                timing.eval += last.elapsed();
+                timing.evaluations += 1;
+                last = Instant::now();
+                if record.end_of_epoch && !args.quiet {
+                    let line = format!(
+                        "epoch {:>2} | step {:>6} | train acc {:.4} | test acc {:.4} | mean loss {:.4}",
+                        record.step / per_epoch,
+                        record.step,
+                        record.train_accuracy,
+                        record.test_accuracy,
+                        since_record.0 / since_record.1.max(1) as f64
+                    );
+                    if bar.is_hidden() {
+                        println!("{line}")
+                    } else {
+                        bar.println(line)
+                    }
+                }
+                since_record = (0.0, 0);
+            }
+            Progress::Checkpointed { .. } => {
+                timing.eval += last.elapsed();
+                last = Instant::now();
+            }
+        },
+    )?;
     bar.finish_and_clear();
-    Ok(outcome)
+    Ok((outcome, timing))
 }
 
-fn evaluate<T: Float>(
-    network: &TwoLayerNet<T>,
-    mnist: &Mnist,
-    (step, end_of_epoch): (usize, bool),
-    mean_loss: f64,
-    outcome: &mut Outcome,
-) -> Result<EpochRecord, backprop::Error> {
-    let started = Instant::now();
-    let record = EpochRecord {
-        step,
-        end_of_epoch,
-        train_accuracy: data::evaluate(network, &mnist.train)?.accuracy,
-        test_accuracy: data::evaluate(network, &mnist.test)?.accuracy,
-        mean_loss,
-    };
-    outcome.eval_time += started.elapsed();
-    outcome.evaluations += 1;
-    outcome.records.push(record);
-    Ok(record)
+/// The trainer's evaluations with the mean loss of the steps since the one before.
+fn epoch_records(history: &History) -> Vec<EpochRecord> {
+    let mut from = 0;
+    history
+        .evaluations
+        .iter()
+        .map(|e| {
+            let to = (e.step + 1).min(history.losses.len());
+            let losses = &history.losses[from.min(to)..to];
+            from = to;
+            EpochRecord {
+                step: e.step,
+                end_of_epoch: e.end_of_epoch,
+                train_accuracy: e.train_accuracy,
+                test_accuracy: e.test_accuracy,
+                mean_loss: losses.iter().sum::<f64>() / losses.len().max(1) as f64,
+            }
+        })
+        .collect()
 }
 
 fn progress_bar(args: &Args) -> ProgressBar {
@@ -351,16 +453,20 @@ fn progress_bar(args: &Args) -> ProgressBar {
     bar
 }
 
-fn report(args: &Args, outcome: &Outcome, seed: u64) -> Result<(), Box<dyn std::error::Error>> {
-    let last = outcome
-        .records
+fn report(
+    args: &Args,
+    records: &[EpochRecord],
+    losses: &[f64],
+    timing: &Timing,
+    seed: u64,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let last = records
         .last()
         .ok_or("no training steps were run (--iters 0)")?;
-    let steps = outcome.losses.len();
-    let train_s = outcome.train_time.as_secs_f64();
-    let eval_s = outcome.eval_time.as_secs_f64();
-    let book_last = outcome
-        .records
+    let steps = losses.len();
+    let train_s = timing.train.as_secs_f64();
+    let eval_s = timing.eval.as_secs_f64();
+    let book_last = records
         .iter()
         .rev()
         .find(|r| r.end_of_epoch && r.step != last.step);
@@ -378,7 +484,7 @@ fn report(args: &Args, outcome: &Outcome, seed: u64) -> Result<(), Box<dyn std::
         "training {train_s:.2} s ({:.0} steps/s, {:.1} µs/step); evaluation {eval_s:.2} s ({} passes over 70,000 images)",
         steps as f64 / train_s,
         train_s * 1e6 / steps as f64,
-        outcome.evaluations
+        timing.evaluations
     );
     if let Some(path) = &args.report {
         let json = format!(
@@ -387,7 +493,7 @@ fn report(args: &Args, outcome: &Outcome, seed: u64) -> Result<(), Box<dyn std::
              \"total_seconds\": {}, \"us_per_step\": {}, \"final_train_accuracy\": {}, \
              \"final_test_accuracy\": {}}}\n",
             if args.f64 { "float64" } else { "float32" },
-            outcome.evaluations,
+            timing.evaluations,
             train_s + eval_s,
             train_s * 1e6 / steps as f64,
             last.train_accuracy,

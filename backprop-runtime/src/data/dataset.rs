@@ -110,6 +110,19 @@ impl Dataset {
         })
     }
 
+    /// The first `count` examples (all of them if there are fewer), as a data set of
+    /// their own: the book's `evaluate_sample_num_per_epoch`.
+    pub fn first(&self, count: usize) -> Dataset {
+        let count = count.min(self.len());
+        Dataset {
+            pixels: self.pixels[..count * self.features()].to_vec(),
+            labels: self.labels[..count].to_vec(),
+            height: self.height,
+            width: self.width,
+            classes: self.classes,
+        }
+    }
+
     /// Number of examples.
     pub fn len(&self) -> usize {
         self.labels.len()

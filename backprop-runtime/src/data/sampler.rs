@@ -42,6 +42,8 @@ pub struct Sampler {
     order: Vec<usize>,
     /// How much of `order` has been handed out.
     cursor: usize,
+    /// The epoch `order` is the permutation of, for [`Sampler::batch_at`].
+    epoch: Option<usize>,
 }
 
 impl Sampler {
@@ -71,6 +73,7 @@ impl Sampler {
             // Starting "used up" makes the first batch shuffle before drawing.
             cursor: order.len(),
             order,
+            epoch: None,
         })
     }
 
@@ -92,6 +95,34 @@ impl Sampler {
                     self.cursor += 1;
                 }
             }
+        }
+        &self.batch
+    }
+
+    /// The batch of shuffled epochs whose first draw is number `first` of the run:
+    /// draw `d` is element `d mod len` of epoch `d / len`'s permutation, which
+    /// `epoch_rng(epoch)` shuffles. It depends on nothing drawn before, so a resumed
+    /// run continues exactly. Allocates nothing. In replacement mode, it draws from
+    /// `epoch_rng(first)` as [`next_batch`](Self::next_batch) does.
+    pub fn batch_at<R: Rng>(
+        &mut self,
+        first: usize,
+        mut epoch_rng: impl FnMut(usize) -> R,
+    ) -> &[usize] {
+        if self.mode == SamplingMode::WithReplacement {
+            return self.next_batch(&mut epoch_rng(first));
+        }
+        for (offset, slot) in self.batch.iter_mut().enumerate() {
+            let draw = first + offset;
+            let epoch = draw / self.len;
+            if self.epoch != Some(epoch) {
+                for (i, v) in self.order.iter_mut().enumerate() {
+                    *v = i;
+                }
+                self.order.shuffle(&mut epoch_rng(epoch));
+                self.epoch = Some(epoch);
+            }
+            *slot = self.order[draw % self.len];
         }
         &self.batch
     }

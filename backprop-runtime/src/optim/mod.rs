@@ -70,7 +70,7 @@ pub trait Optimizer<T: Float>: std::fmt::Debug {
     where
         Self: Sized,
     {
-        update(self, network);
+        update_network(self, network);
     }
 }
 
@@ -109,7 +109,11 @@ impl<T: Float, O: Optimizer<T> + ?Sized> Optimizer<T> for Box<O> {
     }
 }
 
-fn update<T: Float, N: Network<T>>(optimizer: &mut (impl Optimizer<T> + ?Sized), network: &mut N) {
+/// One update of every parameter of `network` by `optimizer`, sized or not.
+pub(crate) fn update_network<T: Float, N: Network<T>>(
+    optimizer: &mut (impl Optimizer<T> + ?Sized),
+    network: &mut N,
+) {
     optimizer.begin_update();
     let mut index = 0;
     network.visit_parameters_mut(&mut |p| {

@@ -1,0 +1,355 @@
+//! Checkpoints: one safetensors file with everything a run needs to continue exactly:
+//! the network's parameters and persistent state, the optimizer's state, the steps
+//! done, the history, and the settings the random streams derive from (the streams
+//! themselves need no saving: each step's is derived from the seed and the step).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+
+use super::{EvaluationRecord, History, Length, TrainerConfig};
+use crate::data::SamplingMode;
+use crate::optim::Optimizer;
+use crate::{Float, Network};
+
+const FORMAT: &str = "backprop-checkpoint-1";
+
+/// Why a checkpoint could not be written, read or resumed from.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CheckpointError {
+    /// The file system refused.
+    #[error("{path}: {source}")]
+    Io {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// The file is not a checkpoint backprop wrote, or is damaged.
+    #[error("{path}: not a readable checkpoint: {message}")]
+    Format {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The checkpoint is of another network, optimizer or run.
+    #[error("{path}: {message}")]
+    Mismatch {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// What differs, and how to resume instead.
+        message: String,
+    },
+    /// A parameter holds a value that is not finite: such a model is never saved.
+    #[error("{path}: not written: `{name}` holds a value that is not finite ({value})")]
+    NotFinite {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// The tensor.
+        name: String,
+        /// The value.
+        value: f64,
+    },
+}
+
+/// A checkpoint read from a file, checked against its own format; [`super::train`]
+/// checks it against the network, the optimizer and the settings before using it.
+#[derive(Debug)]
+pub struct Checkpoint<T> {
+    path: PathBuf,
+    metadata: HashMap<String, String>,
+    tensors: HashMap<String, (Vec<usize>, Vec<f64>)>,
+    _float: std::marker::PhantomData<T>,
+}
+
+/// The settings that decide what a run draws and computes: a resumed run must have
+/// the same.
+fn settings(config: &TrainerConfig) -> [(&'static str, String); 5] {
+    let length = match config.length {
+        Length::Epochs(n) => format!("{n} epochs"),
+        Length::Iterations(n) => format!("{n} iterations"),
+    };
+    let sampling = match config.sampling {
+        SamplingMode::WithReplacement => "with replacement",
+        SamplingMode::ShuffledEpochs => "shuffled epochs",
+    };
+    [
+        ("seed", config.seed.to_string()),
+        ("batch size", config.batch_size.to_string()),
+        ("sampling", sampling.to_owned()),
+        ("weight decay", config.weight_decay.to_string()),
+        ("length", length),
+    ]
+}
+
+/// Writes a checkpoint atomically (a temporary file renamed into place).
+pub(super) fn write<T: Float, N: Network<T>, O: Optimizer<T> + ?Sized>(
+    network: &N,
+    optimizer: &O,
+    config: &TrainerConfig,
+    history: &History,
+    steps_done: usize,
+    path: &Path,
+) -> Result<(), CheckpointError> {
+    let mut tensors: Vec<(String, Vec<usize>, Vec<f64>)> = Vec::new();
+    network.visit_parameters(&mut |p| {
+        let values = p.value.iter().map(|v| v.as_f64()).collect();
+        tensors.push((
+            format!("network.{}", p.name),
+            p.value.shape().to_vec(),
+            values,
+        ));
+    });
+    network.visit_state(&mut |name, value| {
+        let values = value.iter().map(|v| v.as_f64()).collect();
+        tensors.push((format!("network.{name}"), value.shape().to_vec(), values));
+    });
+    for (name, _, values) in &tensors {
+        if let Some(&value) = values.iter().find(|v| !v.is_finite()) {
+            return Err(CheckpointError::NotFinite {
+                path: path.into(),
+                name: name.trim_start_matches("network.").to_owned(),
+                value,
+            });
+        }
+    }
+    for (name, values) in optimizer.state() {
+        let values: Vec<f64> = values.iter().map(|v| v.as_f64()).collect();
+        tensors.push((format!("optimizer.{name}"), vec![values.len()], values));
+    }
+    tensors.push((
+        "history.losses".to_owned(),
+        vec![history.losses.len()],
+        history.losses.clone(),
+    ));
+    let evaluations: Vec<f64> = history
+        .evaluations
+        .iter()
+        .flat_map(|e| {
+            [
+                e.step as f64,
+                e.epoch as f64,
+                f64::from(u8::from(e.end_of_epoch)),
+                e.train_accuracy,
+                e.test_accuracy,
+            ]
+        })
+        .collect();
+    tensors.push((
+        "history.evaluations".to_owned(),
+        vec![history.evaluations.len(), 5],
+        evaluations,
+    ));
+
+    let mut metadata: HashMap<String, String> = settings(config)
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    metadata.insert("format".to_owned(), FORMAT.to_owned());
+    metadata.insert("steps done".to_owned(), steps_done.to_string());
+    metadata.insert("optimizer".to_owned(), optimizer.name().to_owned());
+    let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
+        .into_iter()
+        .map(|(name, shape, values)| {
+            let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+            (name, shape, bytes)
+        })
+        .collect();
+    let format_error = |e: safetensors::SafeTensorError| CheckpointError::Format {
+        path: path.into(),
+        message: e.to_string(),
+    };
+    let views = bytes
+        .iter()
+        .map(|(name, shape, data)| {
+            Ok((
+                name.as_str(),
+                TensorView::new(Dtype::F64, shape.clone(), data)?,
+            ))
+        })
+        .collect::<Result<Vec<_>, safetensors::SafeTensorError>>()
+        .map_err(format_error)?;
+    let file = safetensors::tensor::serialize(views, Some(metadata)).map_err(format_error)?;
+    crate::model_file::write_atomically(path, &file).map_err(|source| CheckpointError::Io {
+        path: path.into(),
+        source,
+    })
+}
+
+impl<T: Float> Checkpoint<T> {
+    /// Reads the checkpoint at `path`.
+    pub fn read(path: &Path) -> Result<Self, CheckpointError> {
+        let format = |message: String| CheckpointError::Format {
+            path: path.into(),
+            message,
+        };
+        let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io {
+            path: path.into(),
+            source,
+        })?;
+        let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| format(e.to_string()))?;
+        let metadata = header.metadata().clone().unwrap_or_default();
+        if metadata.get("format").map(String::as_str) != Some(FORMAT) {
+            return Err(format(format!(
+                "its metadata does not say `format: {FORMAT}` (a model file is not a checkpoint)"
+            )));
+        }
+        let file = SafeTensors::deserialize(&bytes).map_err(|e| format(e.to_string()))?;
+        let mut tensors = HashMap::new();
+        for (name, tensor) in file.tensors() {
+            if tensor.dtype() != Dtype::F64 {
+                return Err(format(format!("`{name}` is not stored as F64")));
+            }
+            let values = tensor
+                .data()
+                .chunks_exact(8)
+                .map(|b| f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+                .collect();
+            tensors.insert(name, (tensor.shape().to_vec(), values));
+        }
+        Ok(Checkpoint {
+            path: path.into(),
+            metadata,
+            tensors,
+            _float: std::marker::PhantomData,
+        })
+    }
+
+    /// Steps the checkpointed run had done.
+    pub fn steps_done(&self) -> Result<usize, CheckpointError> {
+        self.metadata
+            .get("steps done")
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| self.format("no `steps done` in its metadata"))
+    }
+
+    fn format(&self, message: &str) -> CheckpointError {
+        CheckpointError::Format {
+            path: self.path.clone(),
+            message: message.to_owned(),
+        }
+    }
+
+    fn mismatch(&self, message: String) -> CheckpointError {
+        CheckpointError::Mismatch {
+            path: self.path.clone(),
+            message,
+        }
+    }
+
+    /// Checks everything against the network, the optimizer and the settings, then
+    /// loads it: on any error nothing has changed. Returns the steps done.
+    pub(super) fn restore<N: Network<T>, O: Optimizer<T> + ?Sized>(
+        self,
+        network: &mut N,
+        optimizer: &mut O,
+        config: &TrainerConfig,
+        history: &mut History,
+    ) -> Result<usize, CheckpointError> {
+        let steps_done = self.steps_done()?;
+        for (key, value) in settings(config) {
+            let saved = self
+                .metadata
+                .get(key)
+                .map(String::as_str)
+                .unwrap_or("nothing");
+            if saved != value {
+                return Err(self.mismatch(format!(
+                    "the checkpoint is of a run with {key} {saved}, not {value}: resume with the settings it was written with"
+                )));
+            }
+        }
+        let saved_optimizer = self.metadata.get("optimizer").map(String::as_str);
+        if saved_optimizer != Some(optimizer.name()) {
+            return Err(self.mismatch(format!(
+                "the checkpoint was written with the optimizer {}, not {}",
+                saved_optimizer.unwrap_or("(none)"),
+                optimizer.name()
+            )));
+        }
+        let mut wanted = Vec::new();
+        network.visit_parameters(&mut |p| wanted.push((p.name, p.value.shape().to_vec())));
+        network.visit_state(&mut |name, value| wanted.push((name, value.shape().to_vec())));
+        for (name, shape) in &wanted {
+            match self.tensors.get(&format!("network.{name}")) {
+                Some((saved, _)) if saved == shape => {}
+                Some((saved, _)) => {
+                    return Err(self.mismatch(format!(
+                        "`{name}` has shape {saved:?} in the checkpoint, {shape:?} in this network: it is of another network"
+                    )));
+                }
+                None => {
+                    return Err(self.mismatch(format!(
+                        "`{name}` is missing: the checkpoint is of another network"
+                    )));
+                }
+            }
+        }
+        let known: Vec<String> = wanted.iter().map(|(n, _)| format!("network.{n}")).collect();
+        if let Some(extra) = self
+            .tensors
+            .keys()
+            .find(|k| k.starts_with("network.") && !known.contains(k))
+        {
+            return Err(self.mismatch(format!(
+                "`{}` is not a tensor of this network: the checkpoint is of another network",
+                extra.trim_start_matches("network.")
+            )));
+        }
+        let state: Vec<(String, Vec<T>)> = self
+            .tensors
+            .iter()
+            .filter_map(|(name, (_, values))| {
+                let name = name.strip_prefix("optimizer.")?;
+                Some((
+                    name.to_owned(),
+                    values.iter().map(|&v| T::from_f64(v)).collect(),
+                ))
+            })
+            .collect();
+        let losses = self.history_tensor("history.losses", 1)?;
+        let evaluations = self.history_tensor("history.evaluations", 5)?;
+        if losses.len() != steps_done {
+            return Err(self.format("`history.losses` does not hold one loss per step done"));
+        }
+        // The optimizer checks its own state and is unchanged on an error.
+        optimizer
+            .load_state(&state)
+            .map_err(|e| self.mismatch(e.to_string()))?;
+        let value = |name: &str| &self.tensors[&format!("network.{name}")].1;
+        network.visit_parameters_mut(&mut |mut p| {
+            for (v, &saved) in p.value.iter_mut().zip(value(p.name)) {
+                *v = T::from_f64(saved);
+            }
+        });
+        network.visit_state_mut(&mut |name, mut tensor| {
+            for (v, &saved) in tensor.iter_mut().zip(value(name)) {
+                *v = T::from_f64(saved);
+            }
+        });
+        history.losses.clear();
+        history.losses.extend_from_slice(losses);
+        history.evaluations.clear();
+        history
+            .evaluations
+            .extend(evaluations.chunks_exact(5).map(|e| EvaluationRecord {
+                step: e[0] as usize,
+                epoch: e[1] as usize,
+                end_of_epoch: e[2] != 0.0,
+                train_accuracy: e[3],
+                test_accuracy: e[4],
+            }));
+        Ok(steps_done)
+    }
+
+    /// A history tensor of rows of `width` values.
+    fn history_tensor(&self, name: &str, width: usize) -> Result<&[f64], CheckpointError> {
+        match self.tensors.get(name) {
+            Some((_, values)) if values.len() % width == 0 => Ok(values),
+            _ => Err(self.format(&format!("`{name}` is missing or ragged"))),
+        }
+    }
+}

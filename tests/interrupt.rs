@@ -1,0 +1,110 @@
+//! Ctrl-C on the MNIST example: it finishes the step under way, writes its checkpoint,
+//! says how to resume, and the resumed run ends exactly where an uninterrupted one
+//! does. Needs MNIST, so it is ignored by default; `.ci/run` runs it with
+//! `MNIST_DIR=../shared/mnist`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The example's binary, which `cargo test` builds beside the test binaries.
+fn example() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
+    let example = profile_dir.join("examples").join("mnist");
+    assert!(example.exists(), "{} is not built", example.display());
+    example
+}
+
+fn run_args(data: &Path, extra: &[&str]) -> Vec<String> {
+    let common = [
+        "--data",
+        &data.to_string_lossy(),
+        "--seed",
+        "3",
+        "--iters",
+        "20000",
+        "--optimizer",
+        "adam",
+        "--threads",
+        "1",
+        "--quiet",
+    ];
+    common.iter().chain(extra).map(|s| s.to_string()).collect()
+}
+
+#[test]
+#[ignore = "needs MNIST: run with MNIST_DIR=<folder with the four IDX files> and --ignored"]
+fn ctrl_c_checkpoints_and_the_resumed_run_ends_as_the_uninterrupted_one() {
+    let data =
+        PathBuf::from(std::env::var_os("MNIST_DIR").expect("MNIST_DIR must name the MNIST folder"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    let (checkpoint, whole, resumed) = (
+        path("run.checkpoint"),
+        path("whole.safetensors"),
+        path("resumed.safetensors"),
+    );
+
+    let status = Command::new(example())
+        .args(run_args(&data, &["--save", &whole]))
+        .status()
+        .unwrap();
+    assert!(status.success());
+
+    let child = Command::new(example())
+        .args(run_args(
+            &data,
+            &["--checkpoint", &checkpoint, "--save", &resumed],
+        ))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first checkpoint comes after the first step's evaluation.
+    let started = Instant::now();
+    while !Path::new(&checkpoint).exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no checkpoint was written"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(130), "{stdout}");
+    assert!(stdout.contains("stopped after"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("--resume {checkpoint}")),
+        "{stdout}"
+    );
+    assert!(
+        !Path::new(&resumed).exists(),
+        "a stopped run saves no model"
+    );
+
+    let status = Command::new(example())
+        .args(run_args(
+            &data,
+            &[
+                "--checkpoint",
+                &checkpoint,
+                "--resume",
+                &checkpoint,
+                "--save",
+                &resumed,
+            ],
+        ))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(
+        std::fs::read(&whole).unwrap(),
+        std::fs::read(&resumed).unwrap(),
+        "the resumed run's model differs from the uninterrupted one's"
+    );
+}
