@@ -175,6 +175,46 @@ warm_steps_allocate_nothing!(two_layer_f32_training_steps, TwoLayerNet, f32);
 warm_steps_allocate_nothing!(two_layer_f64_training_steps, TwoLayerNet, f64);
 warm_steps_allocate_nothing!(deep_f32_training_steps, Deep, f32);
 
+/// The trainer's steps allocate nothing either: a run of twice the steps (with the
+/// same evaluations, after step 0 and at the end) allocates exactly as often.
+#[test]
+fn the_trainers_steps_allocate_nothing() {
+    use backprop::train::{self, Length, TrainerConfig};
+    let _alone = one_at_a_time();
+    let mut rng = StdRng::seed_from_u64(2);
+    let (train_set, test_set) = (fake_mnist(&mut rng, 1000), fake_mnist(&mut rng, 200));
+    let allocations_of = |steps: usize| {
+        let mut net = Extended::<f32>::new(&mut StdRng::seed_from_u64(3));
+        let mut adam = backprop::optim::Adam::<f32>::default();
+        let config = TrainerConfig {
+            length: Length::Iterations(steps),
+            weight_decay: 1e-4,
+            ..TrainerConfig::default()
+        };
+        let stop = AtomicBool::new(false);
+        allocations_in(|| {
+            train::train(
+                &mut net,
+                &mut adam,
+                (&train_set, &test_set),
+                &config,
+                None,
+                &stop,
+                &mut |_| {},
+            )
+            .unwrap();
+        })
+    };
+    allocations_of(5);
+    let (short, long) = (allocations_of(5), allocations_of(9));
+    assert_eq!(
+        short,
+        long,
+        "4 more steps allocated {} more times",
+        long as isize - short as isize
+    );
+}
+
 #[test]
 fn warm_predict_into_allocates_nothing() {
     let _alone = one_at_a_time();

@@ -378,6 +378,41 @@ fn model_files_keep_batch_norm_state_and_name_what_is_missing() {
 }
 
 #[test]
+fn a_model_whose_values_are_not_finite_is_neither_saved_nor_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nan.safetensors");
+    let mut rng = StdRng::seed_from_u64(17);
+    let mut net = Small::<f32>::new(&mut rng);
+    net.affine2.b[1] = f32::NAN;
+    let err = model_file::save(&net, &path, Overwrite::Never)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.ends_with("tensor `b2` holds NaN, which is not a finite number; nothing was changed"),
+        "{err}"
+    );
+    assert!(!path.exists());
+
+    // A file that holds one (written by another program) is refused on load.
+    net.affine2.b[1] = 1234.5;
+    model_file::save(&net, &path, Overwrite::Never).unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = bytes
+        .windows(4)
+        .position(|w| w == 1234.5f32.to_le_bytes())
+        .unwrap();
+    bytes[at..at + 4].copy_from_slice(&f32::INFINITY.to_le_bytes());
+    std::fs::write(&path, bytes).unwrap();
+    let mut loaded = Small::<f32>::new(&mut rng);
+    let before = loaded.affine2.b.clone();
+    let err = model_file::load(&mut loaded, &path)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("tensor `b2` holds inf"), "{err}");
+    assert_eq!(loaded.affine2.b, before);
+}
+
+#[test]
 fn training_and_inference_differ_where_the_layers_say_and_inference_is_deterministic() {
     let mut rng = StdRng::seed_from_u64(16);
     let mut net = Normed::<f64>::with_weight_init(WeightInit::He, &mut rng);

@@ -189,6 +189,22 @@ fn settings_that_make_no_sense_are_refused_before_the_first_step() {
         refused(decay, &mut sgd),
         "weight decay = NaN: expected a finite number of at least 0"
     );
+    let nan_init = Small::<f32>::with_weight_init_std(f64::NAN, &mut StdRng::seed_from_u64(0));
+    let error = train::train(
+        &mut nan_init.clone(),
+        &mut Sgd { lr: 0.1 },
+        (&train_set, &test_set),
+        &config(0),
+        None,
+        &never(),
+        &mut |_| {},
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.starts_with("the network's parameter `W1` holds NaN before training"),
+        "{error}"
+    );
     let mut bad_lr = Sgd { lr: -1.0 };
     assert_eq!(
         refused(config(0), &mut bad_lr),

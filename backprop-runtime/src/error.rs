@@ -93,6 +93,16 @@ pub enum Error {
         /// The loss it returned.
         loss: f64,
     },
+    /// A parameter that is not a finite number before training starts.
+    #[error(
+        "the network's parameter `{name}` holds {value} before training: check its initialisation (a weight scale that is not a finite number gives such weights)"
+    )]
+    NonFiniteParameter {
+        /// The parameter's name.
+        name: &'static str,
+        /// The first value that is not finite.
+        value: f64,
+    },
     /// A checkpoint could not be written, read or resumed from.
     #[error(transparent)]
     Checkpoint(#[from] crate::train::CheckpointError),

@@ -84,6 +84,19 @@ pub enum ModelFileError {
         /// The network's parameter names.
         expected: Vec<&'static str>,
     },
+    /// A tensor holds a value that is not finite: such a model is neither saved nor
+    /// loaded.
+    #[error(
+        "{path}: tensor `{name}` holds {value}, which is not a finite number; nothing was changed"
+    )]
+    NotFinite {
+        /// The model file.
+        path: PathBuf,
+        /// The tensor's name.
+        name: String,
+        /// The first value that is not finite.
+        value: f64,
+    },
     /// A tensor is stored in a type other than F32 or F64.
     #[error("{path}: tensor `{name}` is stored as {found}, expected F32 or F64")]
     Dtype {
@@ -107,6 +120,21 @@ pub fn save<T: Float, N: Network<T>>(
     path: &Path,
     overwrite: Overwrite,
 ) -> Result<(), ModelFileError> {
+    let mut not_finite = None;
+    visit_tensors(network, &mut |name, tensor| {
+        if not_finite.is_none()
+            && let Some(v) = tensor.iter().find(|v| !v.is_finite())
+        {
+            not_finite = Some((name, v.as_f64()));
+        }
+    });
+    if let Some((name, value)) = not_finite {
+        return Err(ModelFileError::NotFinite {
+            path: path.into(),
+            name: name.to_owned(),
+            value,
+        });
+    }
     let bytes = to_bytes(network).map_err(|e| format_error(path, e))?;
     if path.exists() && overwrite == Overwrite::Never {
         return match std::fs::read(path) {
@@ -168,7 +196,15 @@ pub fn load<T: Float, N: Network<T>>(network: &mut N, path: &Path) -> Result<(),
                 found: tensor.shape().to_vec(),
             });
         }
-        tensors.insert(*name, decode::<T>(path, name, &tensor)?);
+        let values = decode::<T>(path, name, &tensor)?;
+        if let Some(v) = values.iter().find(|v| !v.is_finite()) {
+            return Err(ModelFileError::NotFinite {
+                path: path.into(),
+                name: (*name).to_owned(),
+                value: v.as_f64(),
+            });
+        }
+        tensors.insert(*name, values);
     }
     if let Some(extra) = sorted_names(&file)
         .into_iter()

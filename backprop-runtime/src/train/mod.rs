@@ -250,6 +250,17 @@ where
     optimizer.validate()?;
     check_data(train, N::INPUT_WIDTH, N::OUTPUT_WIDTH)?;
     check_data(test, N::INPUT_WIDTH, N::OUTPUT_WIDTH)?;
+    let mut not_finite = None;
+    network.visit_parameters(&mut |p| {
+        if not_finite.is_none()
+            && let Some(v) = p.value.iter().find(|v| !v.is_finite())
+        {
+            not_finite = Some((p.name, v.as_f64()));
+        }
+    });
+    if let Some((name, value)) = not_finite {
+        return Err(Error::NonFiniteParameter { name, value });
+    }
     let steps = config.steps(train.len());
     let per_epoch = config.steps_per_epoch(train.len());
     let streams = Streams::new(config.seed);
