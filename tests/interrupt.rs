@@ -23,7 +23,7 @@ fn run_args(data: &Path, extra: &[&str]) -> Vec<String> {
         "--seed",
         "3",
         "--iters",
-        "20000",
+        "6000",
         "--optimizer",
         "adam",
         "--threads",

@@ -6,6 +6,8 @@
 //! from `--data DIR`, else `$MNIST_DIR`, else `./data/mnist`, which is downloaded on
 //! first use.
 
+#[path = "../common/figure.rs"]
+mod figure;
 mod plot;
 
 use std::io::IsTerminal;
@@ -147,13 +149,8 @@ fn run(args: &Args) -> Result<Ended, Box<dyn std::error::Error>> {
     // checkpoint a run resumes from is its own to replace.
     let outputs = [&args.save, &args.plot, &args.checkpoint];
     for path in outputs.into_iter().flatten() {
-        let resuming_it = args.resume.as_ref() == Some(path);
-        if path.exists() && !args.force && !resuming_it {
-            return Err(format!(
-                "{} already exists; pass --force to replace it",
-                path.display()
-            )
-            .into());
+        if args.resume.as_ref() != Some(path) {
+            figure::check_new(path, args.force)?;
         }
     }
     let wall = Instant::now();
