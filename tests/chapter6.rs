@@ -189,4 +189,82 @@ mod on_mnist {
         assert!((tiny - 10f64.ln()).abs() < 0.05, "std 0.01: {tiny}");
         assert!(he < 1.0, "He: {he}");
     }
+
+    network! {
+        struct Plain(784) {
+            Affine(_, 100) -> Relu -> Affine(100, 100) -> Relu -> Affine(100, 100) -> Relu
+                -> Affine(100, 100) -> Relu -> Affine(100, 100) -> Relu -> Affine(100, 10)
+                -> SoftmaxWithLoss
+        }
+
+        struct Normalised(784) {
+            Affine(_, 100) -> BatchNorm -> Relu -> Affine(100, 100) -> BatchNorm -> Relu
+                -> Affine(100, 100) -> BatchNorm -> Relu -> Affine(100, 100) -> BatchNorm
+                -> Relu -> Affine(100, 100) -> BatchNorm -> Relu -> Affine(100, 10)
+                -> SoftmaxWithLoss
+        }
+    }
+
+    /// The final training accuracy of `net` after `epochs` of `batch_norm_compare`'s
+    /// schedule; 0 if its loss diverged.
+    fn final_accuracy<N: Network<f32>>(
+        net: &mut N,
+        data: &backprop::data::Dataset,
+        epochs: usize,
+        seed: u64,
+    ) -> f64 {
+        use backprop::train::{self, Length, Outcome, TrainerConfig};
+        let config = TrainerConfig {
+            length: Length::Epochs(epochs),
+            seed,
+            ..TrainerConfig::default()
+        };
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        match train::train(
+            net,
+            &mut optim::Sgd { lr: 0.01 },
+            (data, data),
+            &config,
+            None,
+            &stop,
+            &mut |_| {},
+        ) {
+            Ok(Outcome::Finished(history)) => history.evaluations.last().unwrap().train_accuracy,
+            Err(backprop::Error::Diverged { .. }) => 0.0,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    #[ignore = "needs MNIST: run with MNIST_DIR=<folder with the four IDX files> and --ignored"]
+    fn batch_norm_trains_better_at_most_of_the_books_weight_scales() {
+        let data = mnist().train.first(1000);
+        let mut better = Vec::new();
+        for i in 0..16u32 {
+            let scale = 10f64.powf(-4.0 * f64::from(i) / 15.0);
+            let streams = Streams::new(u64::from(i));
+            let init = WeightInit::Std(scale);
+            let plain = final_accuracy(
+                &mut Plain::<f32>::with_weight_init(init, &mut streams.initialisation()),
+                &data,
+                12,
+                u64::from(i),
+            );
+            let normed = final_accuracy(
+                &mut Normalised::<f32>::with_weight_init(init, &mut streams.initialisation()),
+                &data,
+                12,
+                u64::from(i),
+            );
+            println!("std {scale:.4}: without {plain:.3}, with BatchNorm {normed:.3}");
+            if normed > plain {
+                better.push(scale);
+            }
+        }
+        assert!(
+            better.len() >= 12,
+            "BatchNorm better at only {} scales: {better:?}",
+            better.len()
+        );
+    }
 }
