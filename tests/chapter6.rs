@@ -267,4 +267,47 @@ mod on_mnist {
             better.len()
         );
     }
+
+    #[test]
+    #[ignore = "needs MNIST: run with MNIST_DIR=<folder with the four IDX files> and --ignored"]
+    fn weight_decay_narrows_the_gap_between_training_and_test_accuracy() {
+        use backprop::train::{self, Length, Outcome, TrainerConfig};
+        let mnist = mnist();
+        let train_set = mnist.train.first(300);
+        let gap = |weight_decay: f64| {
+            let mut net = Plain::<f32>::with_weight_init(
+                WeightInit::He,
+                &mut Streams::new(1).initialisation(),
+            );
+            let config = TrainerConfig {
+                length: Length::Epochs(100),
+                weight_decay,
+                evaluation_samples: Some(300),
+                seed: 1,
+                ..TrainerConfig::default()
+            };
+            let stop = std::sync::atomic::AtomicBool::new(false);
+            let sets = (&train_set, &mnist.test);
+            let outcome = train::train(
+                &mut net,
+                &mut optim::Sgd { lr: 0.01 },
+                sets,
+                &config,
+                None,
+                &stop,
+                &mut |_| {},
+            );
+            let Ok(Outcome::Finished(history)) = outcome else {
+                panic!("{outcome:?}")
+            };
+            let last = history.evaluations.last().unwrap();
+            last.train_accuracy - last.test_accuracy
+        };
+        let (plain, decayed) = (gap(0.0), gap(0.1));
+        println!("train − test accuracy after 100 epochs: as is {plain:.3}, λ = 0.1 {decayed:.3}");
+        assert!(
+            decayed < plain,
+            "as is {plain}, with weight decay {decayed}"
+        );
+    }
 }
