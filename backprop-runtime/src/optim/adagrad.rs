@@ -1,4 +1,4 @@
-use super::slots::{Slots, check_names};
+use super::slots::{Slots, load_all, save_all};
 use super::{EPSILON, Optimizer, check_learning_rate};
 use crate::{Float, Result};
 
@@ -59,15 +59,10 @@ impl<T: Float> Optimizer<T> for AdaGrad<T> {
     }
 
     fn state(&self) -> Vec<(String, Vec<T>)> {
-        let mut state = Vec::new();
-        self.squares.save(&mut state);
-        state
+        save_all(&[&self.squares])
     }
 
     fn load_state(&mut self, state: &[(String, Vec<T>)]) -> Result<()> {
-        check_names(state, &[self.squares.name()], &[])?;
-        let squares = self.squares.read(state)?;
-        self.squares.install(squares);
-        Ok(())
+        load_all(&mut [&mut self.squares], state)
     }
 }

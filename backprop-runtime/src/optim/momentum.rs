@@ -1,4 +1,4 @@
-use super::slots::{Slots, check_names};
+use super::slots::{Slots, load_all, save_all};
 use super::{Optimizer, check_factor, check_learning_rate};
 use crate::{Float, Result};
 
@@ -64,15 +64,10 @@ impl<T: Float> Optimizer<T> for Momentum<T> {
     }
 
     fn state(&self) -> Vec<(String, Vec<T>)> {
-        let mut state = Vec::new();
-        self.velocity.save(&mut state);
-        state
+        save_all(&[&self.velocity])
     }
 
     fn load_state(&mut self, state: &[(String, Vec<T>)]) -> Result<()> {
-        check_names(state, &[self.velocity.name()], &[])?;
-        let velocity = self.velocity.read(state)?;
-        self.velocity.install(velocity);
-        Ok(())
+        load_all(&mut [&mut self.velocity], state)
     }
 }

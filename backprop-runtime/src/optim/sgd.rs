@@ -57,6 +57,6 @@ impl<T: Float> Optimizer<T> for Sgd {
     }
 
     fn load_state(&mut self, state: &[(String, Vec<T>)]) -> Result<()> {
-        super::slots::check_names(state, &[], &[])
+        super::slots::load_all(&mut [], state)
     }
 }

@@ -72,6 +72,33 @@ impl<T: Float> Slots<T> {
     }
 }
 
+/// The state of an optimizer whose state is these slot sets.
+pub(super) fn save_all<T: Float>(slots: &[&Slots<T>]) -> Vec<(String, Vec<T>)> {
+    let mut state = Vec::new();
+    for slot in slots {
+        slot.save(&mut state);
+    }
+    state
+}
+
+/// Restores these slot sets from `state`, checking every name first: on an error
+/// nothing changes.
+pub(super) fn load_all<T: Float>(
+    slots: &mut [&mut Slots<T>],
+    state: &[(String, Vec<T>)],
+) -> Result<()> {
+    let names: Vec<&str> = slots.iter().map(|s| s.name()).collect();
+    check_names(state, &names, &[])?;
+    let read = slots
+        .iter()
+        .map(|slot| slot.read(state))
+        .collect::<Result<Vec<_>>>()?;
+    for (slot, tensors) in slots.iter_mut().zip(read) {
+        slot.install(tensors);
+    }
+    Ok(())
+}
+
 /// Checks that `state` names nothing but `known` prefixes (and `extra` whole names).
 pub(super) fn check_names<T>(
     state: &[(String, Vec<T>)],
