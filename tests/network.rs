@@ -244,7 +244,10 @@ fn constants_and_summary_describe_the_network() {
         <Small<f32> as Network<f32>>::PARAMETER_COUNT,
         4 * 5 + 5 + 5 * 3 + 3
     );
-    let summary = SmallSigmoid::<f32>::summary();
+    let summary = SmallSigmoid::summary();
+    // The same from a network of any float, as a method.
+    let net = SmallSigmoid::<f64>::new(&mut StdRng::seed_from_u64(20));
+    assert_eq!(net.summary(), summary);
     assert_eq!(summary.parameters(), 43);
     let fields: Vec<_> = summary.layers.iter().map(|l| l.field).collect();
     assert_eq!(fields, ["hidden", "sigmoid1", "scores", "loss"]);
@@ -375,6 +378,31 @@ fn model_files_keep_batch_norm_state_and_name_what_is_missing() {
         .to_string();
     assert!(err.contains("tensor `gamma1` is missing"), "{err}");
     assert_eq!(loaded.predict(&x), net.predict(&x), "nothing changed");
+}
+
+#[test]
+fn errors_print_their_message_when_main_returns_them() {
+    let mut rng = StdRng::seed_from_u64(18);
+    let net = Small::<f32>::new(&mut rng);
+    let x = Batch::<f32, 4>::zeros(1);
+    let err = net.loss(&x, &[7usize]).unwrap_err();
+    assert_eq!(
+        format!("{err:?}"),
+        "target row 0: class index 7 is out of range; expected an index below 3"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_saved_model_gets_the_mode_of_an_ordinary_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (model, ordinary) = (dir.path().join("m.safetensors"), dir.path().join("plain"));
+    let net = Small::<f32>::new(&mut StdRng::seed_from_u64(19));
+    model_file::save(&net, &model, Overwrite::Never).unwrap();
+    std::fs::write(&ordinary, b"x").unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&model), mode(&ordinary));
 }
 
 #[test]

@@ -126,7 +126,7 @@ macro_rules! declared {
                 Self::with_weight_init(init, rng)
             }
             fn trains_differently() -> bool {
-                Self::summary()
+                $net::summary()
                     .layers
                     .iter()
                     .any(|l| l.layer.starts_with("Dropout") || l.layer.starts_with("BatchNorm"))

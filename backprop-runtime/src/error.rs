@@ -4,7 +4,7 @@
 ///
 /// Every message names what was expected and what was found, so a user can fix the
 /// input without reading backprop's source.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// Rows of the wrong width were given where a fixed width is required.
@@ -119,3 +119,11 @@ pub enum Error {
 
 /// The runtime's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The message, as `Display` gives it: a `main` that returns this error prints what
+/// went wrong, not the variant's fields.
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}

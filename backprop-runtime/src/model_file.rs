@@ -21,7 +21,7 @@ pub enum Overwrite {
 }
 
 /// Why a model file could not be saved or loaded.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum ModelFileError {
     /// The file system refused.
@@ -155,7 +155,15 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()>
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
-    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    // Created with the mode an ordinary file gets (0666 less the umask), which the
+    // rename keeps; a temporary file's own 0600 would hide the model from the group.
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut file = builder.tempfile_in(dir)?;
     file.write_all(bytes)?;
     file.as_file().sync_all()?;
     file.persist(path).map_err(|e| e.error)?;
@@ -298,5 +306,13 @@ fn format_error(path: &Path, error: safetensors::SafeTensorError) -> ModelFileEr
     ModelFileError::Format {
         path: path.into(),
         message: error.to_string(),
+    }
+}
+
+/// The message, as `Display` gives it: a `main` that returns this error prints what
+/// went wrong, not the variant's fields.
+impl std::fmt::Debug for ModelFileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
     }
 }

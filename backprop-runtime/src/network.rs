@@ -119,6 +119,10 @@ pub trait Network<T: Float>: Sized + Sync {
         t: &Targets<'_, T>,
     ) -> std::result::Result<TapeRun<T>, TapeError>;
 
+    /// The layers, their output shapes and parameter counts, printable as a table
+    /// (also `Net::summary()`, without a network).
+    fn summary(&self) -> crate::Summary;
+
     /// Loss and accuracy over `rows`, in chunks (on several threads when there are
     /// many): the one evaluation path, behind `loss`, `accuracy` and data-set
     /// evaluation alike.

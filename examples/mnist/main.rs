@@ -272,7 +272,7 @@ fn train<T: Float>(args: &Args, mnist: &Mnist) -> Result<Ended, Box<dyn std::err
     };
 
     if !args.quiet {
-        println!("{}", TwoLayerNet::<T>::summary());
+        println!("{}", network.summary());
         println!(
             "{} steps of batch {} with {} at lr {}, weight decay {}, weight_init_std {}, {}, seed {seed}",
             args.iters,

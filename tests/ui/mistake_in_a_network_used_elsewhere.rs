@@ -23,6 +23,6 @@ fn main() -> backprop::Result<()> {
     let accuracy = net.accuracy(&x, &t)?;
     let weights = net.affine1.W.sum();
     println!("{loss} {} {accuracy} {weights} {}", scores.rows(), parameters(&net));
-    println!("{}", Net::<f32>::summary());
+    println!("{}", Net::summary());
     Ok(())
 }

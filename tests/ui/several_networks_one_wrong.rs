@@ -11,5 +11,5 @@ network! {
 }
 
 fn main() {
-    let _ = Good::<f32>::summary();
+    let _ = Good::summary();
 }

@@ -88,6 +88,10 @@ pub fn fallback(net: &Partial) -> TokenStream {
             pub fn input_gradient<'t, #input_generic>(&mut self, x: &#as_batch, t: #targets) -> #result<#batch_in> { #body }
             pub fn gradients(&self) -> #gradients<T> { #body }
             pub fn numerical_gradient<'t, #input_generic>(&mut self, x: &#as_batch, t: #targets) -> #result<#gradients<T>> { #body }
+        }
+
+        #[allow(dead_code, clippy::all)]
+        impl #ident {
             pub fn summary() -> ::backprop::Summary { #body }
         }
 
@@ -105,6 +109,7 @@ pub fn fallback(net: &Partial) -> TokenStream {
             fn visit_parameters_mut(&mut self, visit: &mut ::backprop::network::ParameterVisitor<'_, T>) { #body }
             fn visit_state(&self, visit: &mut dyn FnMut(&'static str, ::backprop::ndarray::ArrayViewD<'_, T>)) { #body }
             fn visit_state_mut(&mut self, visit: &mut dyn FnMut(&'static str, ::backprop::ndarray::ArrayViewMutD<'_, T>)) { #body }
+            fn summary(&self) -> ::backprop::Summary { #body }
             fn tape(&self, x: ::backprop::ndarray::ArrayView2<'_, T>, t: &::backprop::Targets<'_, T>) -> ::core::result::Result<::backprop::network::TapeRun<T>, ::backprop::autograd::TapeError> { #body }
         }
     }

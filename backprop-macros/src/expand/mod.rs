@@ -33,6 +33,7 @@ pub fn expand(net: &Network) -> TokenStream {
         training::trait_items(net),
         parameters::trait_items(net),
         tape::trait_items(net),
+        summary::trait_items(net),
     ];
     let ident = &net.ident;
     let (input, output) = (net.input.width(), net.loss.output.width());

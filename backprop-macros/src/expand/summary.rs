@@ -22,16 +22,30 @@ pub fn expand(net: &Network) -> TokenStream {
         };
         quote!(::backprop::__private::summary_row(#field, #description, &[#(#output_shape),*], #parameters))
     });
+    // On the type with its default float only, so that `Net::summary()` needs no
+    // float named; `net.summary()` is `Network::summary`, for any float.
     quote! {
-        impl<T: ::backprop::Float> #ident<T> {
-            /// The layers, their output shapes and parameter counts, printable as a table.
+        impl #ident {
+            /// The layers, their output shapes and parameter counts, printable as a
+            /// table: the same for every float type.
             pub fn summary() -> ::backprop::Summary {
+                type T = f32;
                 ::backprop::Summary {
                     name: #name,
                     input_shape: ::std::vec![#(#input_shape),*],
                     layers: ::std::vec![#(#rows),*],
                 }
             }
+        }
+    }
+}
+
+/// `summary` of the `Network` implementation.
+pub fn trait_items(net: &Network) -> TokenStream {
+    let ident = &net.ident;
+    quote! {
+        fn summary(&self) -> ::backprop::Summary {
+            #ident::summary()
         }
     }
 }

@@ -15,7 +15,7 @@ pub const OTHER_WAYS_TO_PROVIDE_DATA: &str = "Other ways to provide the data: pa
 ///
 /// Every message names the file (or URL, or setting) concerned and says what was
 /// expected and what was found.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum DataError {
     /// The file could not be opened, read, decompressed or written.
     #[error("{}: {source}", path.display())]
@@ -237,5 +237,13 @@ fn known_magic_suffix(magic: u32) -> &'static str {
         IMAGES_MAGIC => " (IDX images)",
         LABELS_MAGIC => " (IDX labels)",
         _ => "",
+    }
+}
+
+/// The message, as `Display` gives it: a `main` that returns this error prints what
+/// went wrong, not the variant's fields.
+impl std::fmt::Debug for DataError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
     }
 }

@@ -16,7 +16,7 @@ use crate::{Float, Network};
 const FORMAT: &str = "backprop-checkpoint-1";
 
 /// Why a checkpoint could not be written, read or resumed from.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum CheckpointError {
     /// The file system refused.
@@ -351,5 +351,13 @@ impl<T: Float> Checkpoint<T> {
             Some((_, values)) if values.len() % width == 0 => Ok(values),
             _ => Err(self.format(&format!("`{name}` is missing or ragged"))),
         }
+    }
+}
+
+/// The message, as `Display` gives it: a `main` that returns this error prints what
+/// went wrong, not the variant's fields.
+impl std::fmt::Debug for CheckpointError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
     }
 }

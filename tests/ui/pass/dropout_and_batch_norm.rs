@@ -20,7 +20,7 @@ fn main() {
     let mut state = Vec::new();
     net.visit_state(&mut |name, _| state.push(name));
     assert_eq!(state, ["running_mean1", "running_var1", "running_mean2", "running_var2"]);
-    let layers: Vec<String> = Extended::<f32>::summary().layers.into_iter().map(|l| l.layer).collect();
+    let layers: Vec<String> = Extended::summary().layers.into_iter().map(|l| l.layer).collect();
     assert_eq!(layers[0], "Dropout(0.2)");
     assert_eq!(layers[4], "Dropout(0.5, inverted = true)");
     assert_eq!(layers[6], "BatchNorm(50, momentum = 0.8, eps = 0.00001)");

@@ -19,7 +19,7 @@ fn main() {
     let _: &backprop::layers::SoftmaxWithLoss<f32, 2> = &net.loss;
     assert_eq!(net.hidden.W.dim(), (4, 3));
 
-    let summary = Named::<f32>::summary();
+    let summary = Named::summary();
     let fields: Vec<&str> = summary.layers.iter().map(|layer| layer.field).collect();
     assert_eq!(fields, ["hidden", "activation", "affine2", "loss"]);
 }

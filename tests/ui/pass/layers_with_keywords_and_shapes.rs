@@ -26,7 +26,7 @@ fn main() {
     let scores: Batch<f32, 10> = net.predict(&x);
     assert_eq!(scores.rows(), 2);
     assert_eq!(<Image as Network<f32>>::INPUT_WIDTH, 784);
-    let summary = Image::<f32>::summary();
+    let summary = Image::summary();
     assert_eq!(summary.input_shape, [1, 28, 28]);
     assert_eq!(summary.layers[0].layer, "Affine(784, 100, init = He)");
     assert_eq!(summary.layers[3].layer, "Tanh(50)");
@@ -34,5 +34,5 @@ fn main() {
     let mut flat = Flat::<f64>::new(&mut rng);
     let x = Batch::<f64, 4>::zeros(1);
     assert!(flat.gradient(&x, &[2usize]).is_ok());
-    assert_eq!(Flat::<f64>::summary().layers[0].layer, "Tanh(4)");
+    assert_eq!(Flat::summary().layers[0].layer, "Tanh(4)");
 }

@@ -21,9 +21,9 @@ fn main() {
     let x = Batch::<f64, 784>::zeros(3);
     assert_eq!(net.predict(&x).rows(), 3);
     assert!(net.gradient(&x, &[1usize, 2, 3]).is_ok());
-    let summary = Pooled::<f64>::summary();
+    let summary = Pooled::summary();
     assert_eq!(summary.layers[0].output_shape, [1, 14, 14]);
     assert_eq!(summary.layers[1].output_shape, [1, 14, 14]);
     assert_eq!(summary.layers[2].layer, "Affine(196, 10)");
-    assert_eq!(Overlapping::<f32>::summary().layers[0].output_shape, [2, 3, 3]);
+    assert_eq!(Overlapping::summary().layers[0].output_shape, [2, 3, 3]);
 }

@@ -18,6 +18,6 @@ network! {
 fn main() {
     assert_eq!(<First<f64> as Network<f64>>::INPUT_WIDTH, 5);
     assert_eq!(<Second<f64> as Network<f64>>::INPUT_WIDTH, 7);
-    assert_eq!(First::<f64>::summary().layers.len(), 2);
-    assert_eq!(Second::<f64>::summary().layers.len(), 4);
+    assert_eq!(First::summary().layers.len(), 2);
+    assert_eq!(Second::summary().layers.len(), 4);
 }
