@@ -81,6 +81,7 @@ fn the_books_schedule_one_evaluation_per_epoch_then_the_full_sets() {
     let (train_set, test_set) = (data(200, 1), data(100, 2));
     let config = config(3);
     let mut events = Vec::new();
+    let mut unoptimised = 0;
     let mut net =
         Small::<f32>::with_weight_init(WeightInit::He, &mut Streams::new(3).initialisation());
     let mut sgd = Sgd { lr: 0.1 };
@@ -91,10 +92,10 @@ fn the_books_schedule_one_evaluation_per_epoch_then_the_full_sets() {
         &config,
         None,
         &never(),
-        &mut |event| {
-            if let Progress::Evaluated(record) = event {
-                events.push(*record);
-            }
+        &mut |event| match event {
+            Progress::Evaluated(record) => events.push(*record),
+            Progress::Unoptimised => unoptimised += 1,
+            _ => {}
         },
     )
     .unwrap();
@@ -112,6 +113,11 @@ fn the_books_schedule_one_evaluation_per_epoch_then_the_full_sets() {
         [(0, 0, true), (8, 1, true), (16, 2, true), (23, 3, false)]
     );
     assert_eq!(events, history.evaluations);
+    assert_eq!(
+        unoptimised,
+        usize::from(!train::OPTIMISED),
+        "reported once if at all"
+    );
     let last = history.evaluations[3];
     assert_eq!(last.test_accuracy, net.accuracy_on(&test_set));
     assert_eq!(last.train_accuracy, net.accuracy_on(&train_set));

@@ -404,6 +404,9 @@ fn train_with_progress<T: Float>(
                 }
                 since_record = (0.0, 0);
             }
+            Progress::Unoptimised => {
+                bar.suspend(|| eprintln!("warning: {}", backprop::train::UNOPTIMISED_ADVICE));
+            }
             Progress::Checkpointed { .. } => {
                 timing.eval += last.elapsed();
                 last = Instant::now();

@@ -33,6 +33,14 @@ use crate::{Error, Float, Network, Result, Targets};
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use smooth::smooth_curve;
 
+/// Whether backprop itself was compiled with optimisation. Unoptimised, a training
+/// step takes about a hundred times as long; the trainer then reports
+/// [`Progress::Unoptimised`] once, before the first step.
+pub const OPTIMISED: bool = !cfg!(backprop_unoptimised);
+
+/// What to tell a user whose program runs an unoptimised backprop.
+pub const UNOPTIMISED_ADVICE: &str = "backprop was compiled without optimisation, so training runs about a hundred times slower: build with --release, or add `[profile.dev.package.\"*\"] opt-level = 3` to your Cargo.toml";
+
 /// How long to train.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Length {
@@ -189,6 +197,9 @@ pub struct History {
 /// What the trainer reports while it runs.
 #[derive(Clone, Copy, Debug)]
 pub enum Progress<'a> {
+    /// backprop was compiled without optimisation (see [`OPTIMISED`]); reported once,
+    /// before the first step.
+    Unoptimised,
     /// A step finished: its number (from 0), of how many, and its loss.
     Step {
         /// The step's number, from 0.
@@ -284,6 +295,9 @@ where
     let mut first = 0;
     if let Some(checkpoint) = resume {
         first = checkpoint.restore(network, optimizer, config, &mut history)?;
+    }
+    if !OPTIMISED {
+        progress(Progress::Unoptimised);
     }
     let mut x = vec![T::zero(); config.batch_size * N::INPUT_WIDTH];
     let mut labels = vec![0usize; config.batch_size];
