@@ -381,6 +381,54 @@ fn model_files_keep_batch_norm_state_and_name_what_is_missing() {
 }
 
 #[test]
+fn a_whole_data_set_as_a_batch_its_predicted_classes_and_confusion_matrix() {
+    use backprop::data::{Dataset, MiniBatch, confusion_matrix, evaluate};
+    let mut rng = StdRng::seed_from_u64(21);
+    let pixels: Vec<u8> = (0..50 * 4).map(|_| rng.random_range(0..=255)).collect();
+    let labels: Vec<u8> = (0..50).map(|_| rng.random_range(0..3)).collect();
+    let data = Dataset::from_raw(pixels, labels.clone(), 2, 2, 3).unwrap();
+    let net = Small::<f32>::with_weight_init(WeightInit::He, &mut rng);
+
+    let all = MiniBatch::<f32, 4>::all(&data).unwrap();
+    assert_eq!(all.x.rows(), 50);
+    assert_eq!(
+        all.labels,
+        labels.iter().map(|&l| usize::from(l)).collect::<Vec<_>>()
+    );
+    let predicted = net.predict(&all.x).classes();
+    let matrix = confusion_matrix(&net, &data).unwrap();
+    for class in 0..3 {
+        let truly: usize = matrix.counts[class].iter().sum();
+        assert_eq!(truly, all.labels.iter().filter(|&&l| l == class).count());
+        let as_it: usize = matrix.counts.iter().map(|row| row[class]).sum();
+        assert_eq!(as_it, predicted.iter().filter(|&&p| p == class).count());
+    }
+    assert_eq!(matrix.accuracy(), evaluate(&net, &data).unwrap().accuracy);
+    assert!(matrix.to_string().starts_with("true\\predicted"));
+    assert!(MiniBatch::<f32, 5>::all(&data).is_err());
+}
+
+#[test]
+fn a_network_comes_straight_from_its_model_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("normed.safetensors");
+    let mut rng = StdRng::seed_from_u64(22);
+    let mut net = Normed::<f64>::with_weight_init(WeightInit::He, &mut rng);
+    let (x, t) = random_batch(&mut rng, 8);
+    net.train_step(
+        x.as_array().view(),
+        &(&t).into(),
+        &mut Context::training(&mut rng),
+    )
+    .unwrap();
+    model_file::save(&net, &path, Overwrite::Never).unwrap();
+    let loaded = Normed::<f64>::from_model_file(&path).unwrap();
+    assert_eq!(loaded.predict(&x), net.predict(&x));
+    let missing = Normed::<f64>::from_model_file(&dir.path().join("none")).unwrap_err();
+    assert!(matches!(missing, ModelFileError::Io { .. }), "{missing}");
+}
+
+#[test]
 fn errors_print_their_message_when_main_returns_them() {
     let mut rng = StdRng::seed_from_u64(18);
     let net = Small::<f32>::new(&mut rng);

@@ -33,6 +33,22 @@ pub struct BatchView<'a, T, const N: usize> {
 }
 
 impl<T: Float, const N: usize> Batch<T, N> {
+    /// The index of each row's highest value (the first one on ties, as NumPy's
+    /// `argmax`): the predicted classes, for scores or probabilities.
+    ///
+    /// ```
+    /// use backprop_runtime::Batch;
+    /// let scores = Batch::<f32, 3>::from_rows(&[[0.1, 2.0, -1.0], [5.0, 5.0, 0.0]]);
+    /// assert_eq!(scores.classes(), [1, 0]);
+    /// ```
+    pub fn classes(&self) -> Vec<usize> {
+        self.data
+            .rows()
+            .into_iter()
+            .map(|row| crate::targets::argmax(row.iter().copied()))
+            .collect()
+    }
+
     /// The feature width of every row.
     pub const WIDTH: usize = N;
 

@@ -31,6 +31,12 @@ pub fn with_thread_rng<R>(work: impl FnOnce(&mut Context<'_>) -> R) -> R {
     work(&mut Context::training(&mut rng))
 }
 
+/// A generator for weights that a model file is about to replace.
+pub fn placeholder_rng() -> rand::rngs::StdRng {
+    use rand::SeedableRng;
+    rand::rngs::StdRng::seed_from_u64(0)
+}
+
 /// Visits a layer's parameters under the names the macro gave them.
 pub fn visit_parameters<T: Float, L: Layer<T>>(
     layer: &L,

@@ -77,6 +77,7 @@ pub fn fallback(net: &Partial) -> TokenStream {
         impl<T: ::backprop::Float> #ident<T> {
             pub fn new<R: ::backprop::rand::Rng + ?Sized>(rng: &mut R) -> Self { #body }
             pub fn with_weight_init_std<R: ::backprop::rand::Rng + ?Sized>(weight_init_std: f64, rng: &mut R) -> Self { #body }
+            pub fn from_model_file(path: &::std::path::Path) -> ::core::result::Result<Self, ::backprop::model_file::ModelFileError> { #body }
             pub fn with_weight_init<R: ::backprop::rand::Rng + ?Sized>(init: ::backprop::WeightInit, rng: &mut R) -> Self { #body }
             pub fn predict #generics (&self, x: &#as_batch) -> #batch_out { #body }
             pub fn predict_into #generics (&self, x: &#as_batch, scratch: &mut #scratch<T>, out: &mut #batch_out) { #body }

@@ -56,6 +56,18 @@ pub fn expand(net: &Network) -> TokenStream {
                 Self::with_weight_init(::backprop::WeightInit::Std(weight_init_std), rng)
             }
 
+            /// The network saved in the model file at `path`
+            /// ([`model_file::save`](::backprop::model_file::save)), with no random
+            /// source needed: every parameter and state tensor comes from the file,
+            /// checked before use.
+            pub fn from_model_file(
+                path: &::std::path::Path,
+            ) -> ::core::result::Result<Self, ::backprop::model_file::ModelFileError> {
+                let mut network = Self::new(&mut ::backprop::__private::placeholder_rng());
+                ::backprop::model_file::load(&mut network, path)?;
+                Ok(network)
+            }
+
             /// A network whose weights are drawn as `init` says, layer by layer, in
             /// declaration order; biases zero.
             pub fn with_weight_init<R: ::backprop::rand::Rng + ?Sized>(

@@ -30,6 +30,19 @@ impl<T: Float, const N: usize> MiniBatch<T, N> {
         }
     }
 
+    /// Every sample of `data`, in order, as one batch: a whole test set for `predict`.
+    ///
+    /// # Errors
+    /// When `data`'s images are not `N` pixels.
+    pub fn all(data: &Dataset) -> Result<Self> {
+        let mut batch = Self::new();
+        check_features(data, N)?;
+        batch.x.resize_rows(data.len());
+        batch.labels.resize(data.len(), 0);
+        data.range_into(0..data.len(), batch.x.as_mut_slice(), &mut batch.labels)?;
+        Ok(batch)
+    }
+
     /// Replaces the contents with the rows `indices` of `data`, normalised to [0, 1].
     pub fn fill(&mut self, data: &Dataset, indices: &[usize]) -> Result<()> {
         check_features(data, N)?;
@@ -71,6 +84,81 @@ where
         });
     }
     network.evaluate(data)
+}
+
+/// How often each class was predicted as each class: row = the true class, column =
+/// the predicted one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfusionMatrix {
+    /// `counts[true][predicted]`.
+    pub counts: Vec<Vec<usize>>,
+}
+
+impl ConfusionMatrix {
+    /// The fraction predicted correctly: the diagonal over the total.
+    pub fn accuracy(&self) -> f64 {
+        let total: usize = self.counts.iter().flatten().sum();
+        let correct: usize = (0..self.counts.len()).map(|c| self.counts[c][c]).sum();
+        correct as f64 / total.max(1) as f64
+    }
+}
+
+/// A table with the true classes down and the predicted ones across.
+impl std::fmt::Display for ConfusionMatrix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let width = self
+            .counts
+            .iter()
+            .flatten()
+            .max()
+            .map_or(1, |m| m.to_string().len())
+            .max(3);
+        write!(f, "true\\predicted")?;
+        for c in 0..self.counts.len() {
+            write!(f, " {c:>width$}")?;
+        }
+        for (c, row) in self.counts.iter().enumerate() {
+            write!(f, "\n{c:>15}")?;
+            for count in row {
+                write!(f, " {count:>width$}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The confusion matrix of `network` on every sample of `data`, in bounded memory.
+pub fn confusion_matrix<T, N>(network: &N, data: &Dataset) -> Result<ConfusionMatrix>
+where
+    T: Float,
+    N: Network<T>,
+{
+    check_features(data, N::INPUT_WIDTH)?;
+    let classes = N::OUTPUT_WIDTH;
+    let mut counts = vec![vec![0; classes]; classes];
+    let mut scratch = N::Scratch::default();
+    let mut chunk = ChunkScratch::default();
+    let chunk_rows = crate::network::EVALUATION_CHUNK_ROWS;
+    for start in (0..data.len()).step_by(chunk_rows) {
+        let (x, t) = EvaluationRows::<T>::chunk(
+            data,
+            start..(start + chunk_rows).min(data.len()),
+            &mut chunk,
+        )?;
+        let scores = network.infer(x, &mut scratch);
+        for (r, row) in scores.rows().into_iter().enumerate() {
+            let truth = t.class(r);
+            if truth >= classes {
+                return Err(Error::LabelOutOfRange {
+                    row: start + r,
+                    found: truth,
+                    classes,
+                });
+            }
+            counts[truth][crate::targets::argmax(row.iter().copied())] += 1;
+        }
+    }
+    Ok(ConfusionMatrix { counts })
 }
 
 /// A data set's pixels, converted to floats one chunk at a time.

@@ -26,7 +26,7 @@ pub(crate) mod pixels;
 mod sampler;
 
 pub use crate::network::Evaluation;
-pub use batches::{MiniBatch, evaluate};
+pub use batches::{ConfusionMatrix, MiniBatch, confusion_matrix, evaluate};
 pub use dataset::{DEFAULT_CLASSES, Dataset, Mnist, load_mnist};
 pub use download::{
     DEFAULT_MIRRORS, DownloadEvent, Downloader, FileSpec, download_mnist, mnist_file_specs,
