@@ -11,7 +11,7 @@ use crate::{Error, Float, Result};
 /// time. Building a batch from untyped data checks the width and says what it expected:
 ///
 /// ```
-/// use backprop_runtime::Batch;
+/// use backprop::Batch;
 ///
 /// let x = Batch::<f64, 3>::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
 /// assert_eq!(x.rows(), 2);
@@ -37,7 +37,7 @@ impl<T: Float, const N: usize> Batch<T, N> {
     /// `argmax`): the predicted classes, for scores or probabilities.
     ///
     /// ```
-    /// use backprop_runtime::Batch;
+    /// use backprop::Batch;
     /// let scores = Batch::<f32, 3>::from_rows(&[[0.1, 2.0, -1.0], [5.0, 5.0, 0.0]]);
     /// assert_eq!(scores.classes(), [1, 0]);
     /// ```
@@ -84,7 +84,7 @@ impl<T: Float, const N: usize> Batch<T, N> {
     /// Builds a batch from rows whose width the compiler already knows; cannot fail.
     ///
     /// ```
-    /// use backprop_runtime::Batch;
+    /// use backprop::Batch;
     ///
     /// let x = Batch::<f32, 2>::from_rows(&[[1.0, 2.0], [3.0, 4.0]]);
     /// assert_eq!(x.rows(), 2);

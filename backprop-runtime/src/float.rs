@@ -42,7 +42,7 @@ pub trait Float:
     /// When `out` and `pixels` differ in length.
     ///
     /// ```
-    /// use backprop_runtime::Float;
+    /// use backprop::Float;
     /// let mut out = [0.0_f32; 3];
     /// f32::from_pixels(&[0, 51, 255], &mut out);
     /// assert_eq!(out, [0.0, 0.2, 1.0]);
@@ -60,7 +60,7 @@ pub trait Float:
     /// took most of a training step's softmax.
     ///
     /// ```
-    /// use backprop_runtime::Float;
+    /// use backprop::Float;
     /// let mut values = [0.0_f32, -1.0, f32::NEG_INFINITY];
     /// f32::exp_non_positive(&mut values);
     /// assert_eq!(values[0], 1.0);

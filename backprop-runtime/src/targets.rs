@@ -9,7 +9,7 @@ use crate::{Batch, Error, Float, Result};
 /// Build it with `.into()` from a label slice or a matrix of rows:
 ///
 /// ```
-/// use backprop_runtime::Targets;
+/// use backprop::Targets;
 ///
 /// let labels = [2usize, 0];
 /// let t: Targets<'_, f32> = (&labels[..]).into();

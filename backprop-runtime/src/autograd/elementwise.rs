@@ -18,8 +18,8 @@ impl<T: Float> Var<T> {
     /// `self + other`, elementwise with broadcasting.
     ///
     /// ```
-    /// use backprop_runtime::autograd::Var;
-    /// use ndarray::{arr1, arr2};
+    /// use backprop::autograd::Var;
+    /// use backprop::ndarray::{arr1, arr2};
     ///
     /// let batch = Var::constant(arr2(&[[1.0, 2.0], [3.0, 4.0]]));
     /// let bias = Var::leaf(arr1(&[10.0, 20.0]));
@@ -27,7 +27,7 @@ impl<T: Float> Var<T> {
     /// assert_eq!(y.value(), &arr2(&[[11.0, 22.0], [13.0, 24.0]]).into_dyn());
     /// y.sum().backward()?;
     /// assert_eq!(bias.grad().unwrap(), arr1(&[2.0, 2.0]).into_dyn()); // one per row
-    /// # Ok::<(), backprop_runtime::autograd::TapeError>(())
+    /// # Ok::<(), backprop::autograd::TapeError>(())
     /// ```
     ///
     /// # Errors

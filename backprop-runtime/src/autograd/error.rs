@@ -8,8 +8,8 @@ use thiserror::Error;
 /// see which expression was wrong without a debugger.
 ///
 /// ```
-/// use backprop_runtime::autograd::{TapeError, Var};
-/// use ndarray::Array2;
+/// use backprop::autograd::{TapeError, Var};
+/// use backprop::ndarray::Array2;
 ///
 /// let a = Var::leaf(Array2::<f64>::zeros((2, 3)));
 /// let b = Var::leaf(Array2::<f64>::zeros((4, 5)));

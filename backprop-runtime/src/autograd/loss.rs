@@ -18,14 +18,14 @@ impl<T: Float> Var<T> {
     /// that large logits do not overflow; its gradient is `(softmax(x) − t)/m` with `t` one-hot.
     ///
     /// ```
-    /// use backprop_runtime::autograd::Var;
-    /// use ndarray::arr2;
+    /// use backprop::autograd::Var;
+    /// use backprop::ndarray::arr2;
     ///
     /// // Equal logits: every class has probability 1/3, so the loss is ln 3.
     /// let logits = Var::leaf(arr2(&[[0.0, 0.0, 0.0]]));
     /// let loss = logits.softmax_cross_entropy(&[1])?;
     /// assert!((loss.item()? - 3.0_f64.ln()).abs() < 1e-12);
-    /// # Ok::<(), backprop_runtime::autograd::TapeError>(())
+    /// # Ok::<(), backprop::autograd::TapeError>(())
     /// ```
     ///
     /// # Errors

@@ -12,8 +12,8 @@ impl<T: Float> Var<T> {
     /// With `y = a·b`, the gradients are `∂L/∂a = ∂L/∂y · bᵀ` and `∂L/∂b = aᵀ · ∂L/∂y`.
     ///
     /// ```
-    /// use backprop_runtime::autograd::Var;
-    /// use ndarray::arr2;
+    /// use backprop::autograd::Var;
+    /// use backprop::ndarray::arr2;
     ///
     /// let x = Var::constant(arr2(&[[1.0, 2.0]]));
     /// let w = Var::leaf(arr2(&[[3.0], [4.0]]));
@@ -21,7 +21,7 @@ impl<T: Float> Var<T> {
     /// assert_eq!(y.item()?, 11.0);
     /// y.backward()?;
     /// assert_eq!(w.grad().unwrap(), arr2(&[[1.0], [2.0]]).into_dyn());
-    /// # Ok::<(), backprop_runtime::autograd::TapeError>(())
+    /// # Ok::<(), backprop::autograd::TapeError>(())
     /// ```
     ///
     /// # Errors

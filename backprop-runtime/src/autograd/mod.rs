@@ -11,8 +11,8 @@
 //! topological order, adding up the gradients of values used more than once.
 //!
 //! ```
-//! use backprop_runtime::autograd::{TapeError, Var};
-//! use ndarray::{arr1, arr2};
+//! use backprop::autograd::{TapeError, Var};
+//! use backprop::ndarray::{arr1, arr2};
 //!
 //! // One affine layer, ReLU and softmax cross-entropy on a batch of two samples.
 //! let x = Var::constant(arr2(&[[1.0, 2.0], [3.0, -1.0]]));

@@ -13,15 +13,15 @@ impl<T: Float> Var<T> {
     /// the first column of its window that holds the maximum (as NumPy's `argmax`).
     ///
     /// ```
-    /// use backprop_runtime::autograd::Var;
-    /// use ndarray::arr2;
+    /// use backprop::autograd::Var;
+    /// use backprop::ndarray::arr2;
     ///
     /// let x = Var::leaf(arr2(&[[1.0, 5.0, 2.0, 4.0]]));
     /// let y = x.max_over(&[vec![0, 1], vec![2, 3]])?;
     /// assert_eq!(y.value(), &arr2(&[[5.0, 4.0]]).into_dyn());
     /// y.sum().backward()?;
     /// assert_eq!(x.grad().unwrap(), arr2(&[[0.0, 1.0, 0.0, 1.0]]).into_dyn());
-    /// # Ok::<(), backprop_runtime::autograd::TapeError>(())
+    /// # Ok::<(), backprop::autograd::TapeError>(())
     /// ```
     ///
     /// # Errors

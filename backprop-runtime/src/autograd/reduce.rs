@@ -28,12 +28,12 @@ impl<T: Float> Var<T> {
     /// `sum_axis(0)` of an `m×n` batch is a vector of `n` column sums.
     ///
     /// ```
-    /// use backprop_runtime::autograd::Var;
-    /// use ndarray::{arr1, arr2};
+    /// use backprop::autograd::Var;
+    /// use backprop::ndarray::{arr1, arr2};
     ///
     /// let x = Var::leaf(arr2(&[[1.0, 2.0], [3.0, 4.0]]));
     /// assert_eq!(x.sum_axis(0)?.value(), &arr1(&[4.0, 6.0]).into_dyn());
-    /// # Ok::<(), backprop_runtime::autograd::TapeError>(())
+    /// # Ok::<(), backprop::autograd::TapeError>(())
     /// ```
     ///
     /// # Errors

@@ -30,15 +30,15 @@ type BackwardFn<T> =
 /// * A result whose inputs all are constants is itself a constant and remembers nothing.
 ///
 /// ```
-/// use backprop_runtime::autograd::Var;
-/// use ndarray::arr1;
+/// use backprop::autograd::Var;
+/// use backprop::ndarray::arr1;
 ///
 /// let x = Var::leaf(arr1(&[1.0, 2.0, 3.0]));
 /// let y = x.mul(&x)?.sum(); // y = Σ x², dy/dx = 2x
 /// y.backward()?;
 /// assert_eq!(y.item()?, 14.0);
 /// assert_eq!(x.grad().unwrap(), arr1(&[2.0, 4.0, 6.0]).into_dyn());
-/// # Ok::<(), backprop_runtime::autograd::TapeError>(())
+/// # Ok::<(), backprop::autograd::TapeError>(())
 /// ```
 pub struct Var<T: Float> {
     pub(super) node: Rc<Node<T>>,
@@ -101,7 +101,7 @@ impl<T: Float> Var<T> {
     /// Takes an array of any dimension (`arr0` for a scalar, `Array1`, `Array2`, ...).
     ///
     /// ```
-    /// use backprop_runtime::autograd::Var;
+    /// use backprop::autograd::Var;
     /// let w = Var::leaf(ndarray::Array2::<f64>::zeros((3, 2)));
     /// assert!(w.requires_grad() && w.is_leaf());
     /// ```
@@ -112,8 +112,8 @@ impl<T: Float> Var<T> {
     /// A leaf that never gets a gradient (data, targets, fixed coefficients).
     ///
     /// ```
-    /// use backprop_runtime::autograd::Var;
-    /// let x = Var::constant(ndarray::arr1(&[1.0_f64, 2.0]));
+    /// use backprop::autograd::Var;
+    /// let x = Var::constant(backprop::ndarray::arr1(&[1.0_f64, 2.0]));
     /// assert!(!x.requires_grad());
     /// ```
     pub fn constant<D: Dimension>(value: Array<T, D>) -> Self {
@@ -123,7 +123,7 @@ impl<T: Float> Var<T> {
     /// A 0-dimensional leaf that requires a gradient; short for `Var::leaf(arr0(value))`.
     ///
     /// ```
-    /// use backprop_runtime::autograd::Var;
+    /// use backprop::autograd::Var;
     /// assert_eq!(Var::scalar(2.5_f64).item(), Ok(2.5));
     /// ```
     pub fn scalar(value: T) -> Self {
@@ -268,14 +268,14 @@ impl<T: Float> Var<T> {
     /// gradient of some downstream scalar with respect to this value.
     ///
     /// ```
-    /// use backprop_runtime::autograd::Var;
-    /// use ndarray::arr1;
+    /// use backprop::autograd::Var;
+    /// use backprop::ndarray::arr1;
     ///
     /// let x = Var::leaf(arr1(&[1.0, 2.0]));
     /// let y = x.scale(3.0);
     /// y.backward_with(arr1(&[1.0, 10.0]))?;
     /// assert_eq!(x.grad().unwrap(), arr1(&[3.0, 30.0]).into_dyn());
-    /// # Ok::<(), backprop_runtime::autograd::TapeError>(())
+    /// # Ok::<(), backprop::autograd::TapeError>(())
     /// ```
     ///
     /// # Errors

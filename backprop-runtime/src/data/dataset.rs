@@ -37,14 +37,14 @@ impl Dataset {
     /// # Example
     /// ```no_run
     /// use std::path::Path;
-    /// use backprop_runtime::data::{Dataset, DEFAULT_CLASSES};
+    /// use backprop::data::{Dataset, DEFAULT_CLASSES};
     /// let test = Dataset::load(
     ///     Path::new("data/mnist/t10k-images-idx3-ubyte.gz"),
     ///     Path::new("data/mnist/t10k-labels-idx1-ubyte.gz"),
     ///     DEFAULT_CLASSES,
     /// )?;
     /// assert_eq!(test.features(), 784);
-    /// # Ok::<(), backprop_runtime::data::DataError>(())
+    /// # Ok::<(), backprop::data::DataError>(())
     /// ```
     pub fn load(images_path: &Path, labels_path: &Path, classes: usize) -> Result<Self, DataError> {
         check_class_count(classes)?;
@@ -78,10 +78,10 @@ impl Dataset {
     ///
     /// # Example
     /// ```
-    /// use backprop_runtime::data::Dataset;
+    /// use backprop::data::Dataset;
     /// let two_pixels = Dataset::from_raw(vec![0, 255, 51, 0], vec![1, 0], 1, 2, 2)?;
     /// assert_eq!((two_pixels.len(), two_pixels.features()), (2, 2));
-    /// # Ok::<(), backprop_runtime::data::DataError>(())
+    /// # Ok::<(), backprop::data::DataError>(())
     /// ```
     pub fn from_raw(
         pixels: Vec<u8>,
@@ -188,13 +188,13 @@ impl Dataset {
     ///
     /// # Example
     /// ```
-    /// use backprop_runtime::data::Dataset;
+    /// use backprop::data::Dataset;
     /// let data = Dataset::from_raw(vec![0, 255, 51, 0], vec![1, 0], 1, 2, 2)?;
     /// let (mut x, mut labels) = ([0.0f32; 4], [0usize; 2]);
     /// data.gather_into(&[1, 0], &mut x, &mut labels)?;
     /// assert_eq!(x, [0.2, 0.0, 0.0, 1.0]);
     /// assert_eq!(labels, [0, 1]);
-    /// # Ok::<(), backprop_runtime::data::DataError>(())
+    /// # Ok::<(), backprop::data::DataError>(())
     /// ```
     pub fn gather_into<T: Float>(
         &self,

@@ -34,7 +34,7 @@ impl FileSpec {
     ///
     /// # Example
     /// ```
-    /// use backprop_runtime::data::FileSpec;
+    /// use backprop::data::FileSpec;
     /// let spec = FileSpec::for_content("empty.gz", b"");
     /// assert_eq!(spec.md5, "d41d8cd98f00b204e9800998ecf8427e");
     /// ```
@@ -293,13 +293,13 @@ impl Downloader {
 ///
 /// # Example
 /// ```no_run
-/// use backprop_runtime::data::{download_mnist, DownloadEvent, DEFAULT_MIRRORS};
+/// use backprop::data::{download_mnist, DownloadEvent, DEFAULT_MIRRORS};
 /// download_mnist("data/mnist".as_ref(), DEFAULT_MIRRORS, &mut |event| {
 ///     if let DownloadEvent::Finished { file } = event {
 ///         eprintln!("{file}: verified");
 ///     }
 /// })?;
-/// # Ok::<(), backprop_runtime::data::DataError>(())
+/// # Ok::<(), backprop::data::DataError>(())
 /// ```
 pub fn download_mnist(
     dest_dir: &Path,

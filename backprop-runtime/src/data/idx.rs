@@ -58,10 +58,10 @@ pub fn open_maybe_gzip(path: &Path) -> Result<Box<dyn Read>, DataError> {
 ///
 /// # Example
 /// ```no_run
-/// # use backprop_runtime::data::idx::read_images;
+/// # use backprop::data::idx::read_images;
 /// let images = read_images(std::path::Path::new("data/mnist/t10k-images-idx3-ubyte.gz"))?;
 /// assert_eq!(images.pixels.len(), images.count * images.rows * images.cols);
-/// # Ok::<(), backprop_runtime::data::DataError>(())
+/// # Ok::<(), backprop::data::DataError>(())
 /// ```
 pub fn read_images(path: &Path) -> Result<IdxImages, DataError> {
     let mut reader = open_maybe_gzip(path)?;

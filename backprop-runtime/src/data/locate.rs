@@ -53,7 +53,7 @@ impl fmt::Display for DataOrigin {
 /// # Example
 /// ```
 /// use std::path::Path;
-/// use backprop_runtime::data::{choose_mnist_dir, DataOrigin};
+/// use backprop::data::{choose_mnist_dir, DataOrigin};
 /// let (dir, origin) = choose_mnist_dir(None, Some("/srv/mnist".as_ref()));
 /// assert_eq!((dir.as_path(), origin), (Path::new("/srv/mnist"), DataOrigin::EnvVar));
 /// ```

@@ -4,16 +4,16 @@
 //!
 //! # Example
 //! ```no_run
-//! use backprop_runtime::data::{load_mnist, prepare_mnist, Sampler, SamplingMode};
-//! use rand::SeedableRng;
+//! use backprop::data::{load_mnist, prepare_mnist, Sampler, SamplingMode};
+//! use backprop::rand::SeedableRng;
 //!
 //! let dir = prepare_mnist(None, &mut |_event| {})?;
 //! let mnist = load_mnist(&dir)?;
-//! let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+//! let mut rng = backprop::rand::rngs::StdRng::seed_from_u64(0);
 //! let mut sampler = Sampler::new(mnist.train.len(), 100, SamplingMode::WithReplacement)?;
 //! let (mut x, mut t) = (vec![0.0f32; 100 * mnist.train.features()], vec![0usize; 100]);
 //! mnist.train.gather_into(sampler.next_batch(&mut rng), &mut x, &mut t)?;
-//! # Ok::<(), backprop_runtime::data::DataError>(())
+//! # Ok::<(), backprop::data::DataError>(())
 //! ```
 
 mod batches;

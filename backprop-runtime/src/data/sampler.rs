@@ -24,14 +24,14 @@ pub enum SamplingMode {
 ///
 /// # Example
 /// ```
-/// use backprop_runtime::data::{Sampler, SamplingMode};
-/// use rand::SeedableRng;
-/// let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+/// use backprop::data::{Sampler, SamplingMode};
+/// use backprop::rand::SeedableRng;
+/// let mut rng = backprop::rand::rngs::StdRng::seed_from_u64(7);
 /// let mut sampler = Sampler::new(60_000, 100, SamplingMode::WithReplacement)?;
 /// let batch = sampler.next_batch(&mut rng);
 /// assert_eq!(batch.len(), 100);
 /// assert!(batch.iter().all(|&i| i < 60_000));
-/// # Ok::<(), backprop_runtime::data::DataError>(())
+/// # Ok::<(), backprop::data::DataError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct Sampler {

@@ -61,7 +61,7 @@
 //! on one, so set `BACKPROP_THREADS=1` there (e.g. on shared CI runners).
 //!
 //! ```
-//! # use backprop_runtime::gemm;
+//! # use backprop::gemm;
 //! use gemm::{matmul_bias, Sparsity};
 //! // x (2×3) · W (3×2) + b
 //! let x = [1.0_f32, 2.0, 3.0, 4.0, 5.0, 6.0];
@@ -324,13 +324,13 @@ fn check_len<T>(
 /// [`GemmError::Length`] when a slice's length is not the product of its dimensions.
 ///
 /// ```
-/// # use backprop_runtime::gemm::{matmul_bias, Sparsity};
+/// # use backprop::gemm::{matmul_bias, Sparsity};
 /// let a = [1.0_f64, 0.0, 2.0]; // 1×3
 /// let b = [1.0_f64, 2.0, 3.0, 4.0, 5.0, 6.0]; // 3×2
 /// let mut c = [0.0_f64; 2];
 /// matmul_bias(1, 3, 2, &a, &b, None, &mut c, Sparsity::Sparse)?;
 /// assert_eq!(c, [11.0, 14.0]);
-/// # Ok::<(), backprop_runtime::gemm::GemmError>(())
+/// # Ok::<(), backprop::gemm::GemmError>(())
 /// ```
 #[allow(clippy::too_many_arguments)] // BLAS-style: dimensions, operands, output, mode
 pub fn matmul_bias<T: GemmScalar>(
@@ -367,13 +367,13 @@ pub fn matmul_bias<T: GemmScalar>(
 /// [`GemmError::Length`] when a slice's length is not the product of its dimensions.
 ///
 /// ```
-/// # use backprop_runtime::gemm::{matmul_at_b, Sparsity};
+/// # use backprop::gemm::{matmul_at_b, Sparsity};
 /// let x = [1.0_f32, 2.0, 3.0, 4.0]; // 2×2
 /// let dout = [1.0_f32, 1.0]; // 2×1
 /// let mut dw = [0.0_f32; 2];
 /// matmul_at_b(2, 2, 1, &x, &dout, &mut dw, Sparsity::Auto)?;
 /// assert_eq!(dw, [4.0, 6.0]);
-/// # Ok::<(), backprop_runtime::gemm::GemmError>(())
+/// # Ok::<(), backprop::gemm::GemmError>(())
 /// ```
 pub fn matmul_at_b<T: GemmScalar>(
     m: usize,
@@ -405,13 +405,13 @@ pub fn matmul_at_b<T: GemmScalar>(
 /// [`GemmError::Length`] when a slice's length is not the product of its dimensions.
 ///
 /// ```
-/// # use backprop_runtime::gemm::matmul_a_bt;
+/// # use backprop::gemm::matmul_a_bt;
 /// let dout = [1.0_f32, 2.0]; // 1×2
 /// let w = [1.0_f32, 0.0, 0.0, 1.0, 1.0, 1.0]; // 3×2
 /// let mut dx = [0.0_f32; 3];
 /// matmul_a_bt(1, 2, 3, &dout, &w, &mut dx)?;
 /// assert_eq!(dx, [1.0, 2.0, 3.0]);
-/// # Ok::<(), backprop_runtime::gemm::GemmError>(())
+/// # Ok::<(), backprop::gemm::GemmError>(())
 /// ```
 pub fn matmul_a_bt<T: GemmScalar>(
     m: usize,
@@ -435,11 +435,11 @@ pub fn matmul_a_bt<T: GemmScalar>(
 /// [`GemmError::Length`] when a slice's length is not the product of its dimensions.
 ///
 /// ```
-/// # use backprop_runtime::gemm::column_sums;
+/// # use backprop::gemm::column_sums;
 /// let mut db = [0.0_f32; 2];
 /// column_sums(2, 2, &[1.0, 2.0, 3.0, 4.0], &mut db)?;
 /// assert_eq!(db, [4.0, 6.0]);
-/// # Ok::<(), backprop_runtime::gemm::GemmError>(())
+/// # Ok::<(), backprop::gemm::GemmError>(())
 /// ```
 pub fn column_sums<T: GemmScalar>(
     m: usize,
@@ -479,7 +479,7 @@ const ZERO_FRACTION_RUN_LEN: usize = 16;
 /// writes then had to take back.
 ///
 /// ```
-/// # use backprop_runtime::gemm::zero_fraction;
+/// # use backprop::gemm::zero_fraction;
 /// assert_eq!(zero_fraction(&[0.0_f32, 1.0, 0.0, 2.0]), 0.5);
 /// ```
 pub fn zero_fraction<T: GemmScalar>(a: &[T]) -> f64 {

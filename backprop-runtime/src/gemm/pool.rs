@@ -35,7 +35,7 @@ static THREADS: AtomicUsize = AtomicUsize::new(0);
 /// product on the calling thread. This overrides `BACKPROP_THREADS`.
 ///
 /// ```
-/// # use backprop_runtime::gemm::{set_threads, threads};
+/// # use backprop::gemm::{set_threads, threads};
 /// assert_eq!(set_threads(0), 1);
 /// assert_eq!(threads(), 1);
 /// ```

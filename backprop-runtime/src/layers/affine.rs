@@ -15,11 +15,11 @@ use crate::{Buffer, Error, Float, Result, WeightInit, init, linalg};
 /// so `backward` takes it back as an argument.
 ///
 /// ```
-/// use backprop_runtime::layers::{Affine, Context, Layer};
-/// use ndarray::array;
-/// use rand::SeedableRng;
+/// use backprop::layers::{Affine, Context, Layer};
+/// use backprop::ndarray::array;
+/// use backprop::rand::SeedableRng;
 ///
-/// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+/// let mut rng = backprop::rand::rngs::StdRng::seed_from_u64(0);
 /// let mut layer = Affine::<f64, 2, 1>::from_parameters(array![[1.0], [2.0]], array![0.5]).unwrap();
 /// let x = array![[3.0, 4.0]];
 /// assert_eq!(layer.forward(x.view(), &mut Context::training(&mut rng))[[0, 0]], 11.5);

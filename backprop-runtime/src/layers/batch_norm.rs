@@ -33,11 +33,11 @@ impl Default for BatchNormConfig {
 /// The running statistics are persistent state, saved with the model.
 ///
 /// ```
-/// use backprop_runtime::layers::{BatchNorm, BatchNormConfig, Context, Layer};
-/// use ndarray::array;
-/// use rand::SeedableRng;
+/// use backprop::layers::{BatchNorm, BatchNormConfig, Context, Layer};
+/// use backprop::ndarray::array;
+/// use backprop::rand::SeedableRng;
 ///
-/// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+/// let mut rng = backprop::rand::rngs::StdRng::seed_from_u64(0);
 /// let mut bn = BatchNorm::<f64, 1>::with_config(BatchNormConfig::default());
 /// let x = array![[1.0], [3.0]];
 /// let y = bn.forward(x.view(), &mut Context::training(&mut rng)).to_owned();

@@ -33,11 +33,11 @@ impl Default for DropoutConfig {
 /// With `inverted = true` it is PyTorch's form (see [`DropoutConfig::inverted`]).
 ///
 /// ```
-/// use backprop_runtime::layers::{Context, Dropout, DropoutConfig, Layer};
-/// use ndarray::Array2;
-/// use rand::SeedableRng;
+/// use backprop::layers::{Context, Dropout, DropoutConfig, Layer};
+/// use backprop::ndarray::Array2;
+/// use backprop::rand::SeedableRng;
 ///
-/// let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+/// let mut rng = backprop::rand::rngs::StdRng::seed_from_u64(7);
 /// let mut dropout = Dropout::<f64, 1000>::with_config(DropoutConfig::default());
 /// let x = Array2::ones((1, 1000));
 /// let kept = dropout.forward(x.view(), &mut Context::training(&mut rng)).sum();

@@ -3,7 +3,7 @@ use crate::Float;
 /// The multiplication node of the book's section 5.4: `out = x · y`.
 ///
 /// ```
-/// use backprop_runtime::layers::MulLayer;
+/// use backprop::layers::MulLayer;
 ///
 /// let mut mul = MulLayer::new();
 /// assert_eq!(mul.forward(100.0, 2.0), 200.0);
@@ -37,7 +37,7 @@ impl<T: Float> MulLayer<T> {
 /// The addition node of the book's section 5.4: `out = x + y`.
 ///
 /// ```
-/// use backprop_runtime::layers::AddLayer;
+/// use backprop::layers::AddLayer;
 ///
 /// let add = AddLayer;
 /// assert_eq!(add.forward(1.0, 2.0), 3.0);

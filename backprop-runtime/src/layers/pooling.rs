@@ -14,11 +14,11 @@ use crate::{Buffer, Float};
 /// it exactly. As in the book's formula, there is no padding.
 ///
 /// ```
-/// use backprop_runtime::layers::{Context, Layer, Pooling};
-/// use ndarray::array;
-/// use rand::SeedableRng;
+/// use backprop::layers::{Context, Layer, Pooling};
+/// use backprop::ndarray::array;
+/// use backprop::rand::SeedableRng;
 ///
-/// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+/// let mut rng = backprop::rand::rngs::StdRng::seed_from_u64(0);
 /// // One channel of 2 × 4, windows of 2 × 2 every 2 columns.
 /// let mut pool = Pooling::<f64, 1, 2, 4, 2, 2, 2>::new();
 /// let x = array![[1.0, 5.0, 2.0, 0.0, 3.0, 4.0, 7.0, 6.0]];

@@ -11,11 +11,11 @@ use crate::{Buffer, Float};
 /// output, which is zero exactly where the mask is set, so it needs no separate mask.
 ///
 /// ```
-/// use backprop_runtime::layers::{Context, Layer, Relu};
-/// use ndarray::array;
-/// use rand::SeedableRng;
+/// use backprop::layers::{Context, Layer, Relu};
+/// use backprop::ndarray::array;
+/// use backprop::rand::SeedableRng;
 ///
-/// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+/// let mut rng = backprop::rand::rngs::StdRng::seed_from_u64(0);
 /// let mut relu = Relu::<f64, 3>::new();
 /// let x = array![[-1.0, 0.0, 2.0]];
 /// assert_eq!(relu.forward(x.view(), &mut Context::training(&mut rng)), array![[0.0, 0.0, 2.0]]);

@@ -11,11 +11,11 @@ use crate::{Buffer, Float};
 /// book's naive formula, the forward never overflows `exp` for large negative `x`.
 ///
 /// ```
-/// use backprop_runtime::layers::{Context, Layer, Sigmoid};
-/// use ndarray::array;
-/// use rand::SeedableRng;
+/// use backprop::layers::{Context, Layer, Sigmoid};
+/// use backprop::ndarray::array;
+/// use backprop::rand::SeedableRng;
 ///
-/// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+/// let mut rng = backprop::rand::rngs::StdRng::seed_from_u64(0);
 /// let mut sigmoid = Sigmoid::<f64, 1>::new();
 /// let x = array![[0.0]];
 /// assert_eq!(sigmoid.forward(x.view(), &mut Context::training(&mut rng)), array![[0.5]]);

@@ -13,9 +13,9 @@ use crate::{Buffer, Float, Result, Targets};
 /// two disagree by about 1e-6 relative, which a gradient check would see.)
 ///
 /// ```
-/// use backprop_runtime::layers::{Loss, SoftmaxWithLoss};
-/// use backprop_runtime::Targets;
-/// use ndarray::array;
+/// use backprop::layers::{Loss, SoftmaxWithLoss};
+/// use backprop::Targets;
+/// use backprop::ndarray::array;
 ///
 /// let mut last = SoftmaxWithLoss::<f64, 2>::new();
 /// let labels = [0usize];

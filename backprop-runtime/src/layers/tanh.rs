@@ -12,11 +12,11 @@ use crate::{Buffer, Float};
 /// `dx = dout · (1 − y²)`.
 ///
 /// ```
-/// use backprop_runtime::layers::{Context, Layer, Tanh};
-/// use ndarray::array;
-/// use rand::SeedableRng;
+/// use backprop::layers::{Context, Layer, Tanh};
+/// use backprop::ndarray::array;
+/// use backprop::rand::SeedableRng;
 ///
-/// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+/// let mut rng = backprop::rand::rngs::StdRng::seed_from_u64(0);
 /// let mut tanh = Tanh::<f64, 2>::new();
 /// let x = array![[0.0, 1.0]];
 /// let y = tanh.forward(x.view(), &mut Context::training(&mut rng)).to_owned();

@@ -136,7 +136,7 @@ pub(crate) fn update_network<T: Float, N: Network<T>>(
 /// error that lists the names.
 ///
 /// ```
-/// use backprop_runtime::optim;
+/// use backprop::optim;
 ///
 /// let adam = optim::by_name::<f32>("Adam").unwrap();
 /// assert_eq!((adam.name(), adam.learning_rate()), ("adam", 0.001));

@@ -5,7 +5,7 @@ use crate::{Float, Result};
 /// default learning rate is 0.01; chapter 5's training uses 0.1).
 ///
 /// ```
-/// use backprop_runtime::optim::{Optimizer, Sgd};
+/// use backprop::optim::{Optimizer, Sgd};
 ///
 /// let mut sgd = Sgd { lr: 0.5 };
 /// let mut w = [1.0f32, 2.0];

@@ -7,7 +7,7 @@
 /// needs 10 on each side).
 ///
 /// ```
-/// use backprop_runtime::train::smooth_curve;
+/// use backprop::train::smooth_curve;
 /// let flat = vec![2.0; 30];
 /// assert!(smooth_curve(&flat).iter().all(|v| (v - 2.0).abs() < 1e-12));
 /// assert_eq!(smooth_curve(&flat).len(), 30);
