@@ -8,6 +8,8 @@
 
 #[path = "common/figure.rs"]
 mod figure;
+#[path = "common/progress.rs"]
+mod progress;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -79,7 +81,15 @@ fn curve<N: Network<f32>>(
     };
     let stop = AtomicBool::new(false);
     let sgd = &mut Sgd { lr: 0.01 };
-    match train::train(net, sgd, (data, data), &config, None, &stop, &mut |_| {}) {
+    match train::train(
+        net,
+        sgd,
+        (data, data),
+        &config,
+        None,
+        &stop,
+        &mut progress::warn_if_unoptimised,
+    ) {
         Ok(Outcome::Finished(history)) | Ok(Outcome::Stopped { history, .. }) => Ok(Some(
             history
                 .evaluations

@@ -8,6 +8,8 @@
 
 #[path = "common/figure.rs"]
 mod figure;
+#[path = "common/progress.rs"]
+mod progress;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -152,7 +154,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             &config,
             None,
             &stop,
-            &mut |_| {},
+            &mut progress::warn_if_unoptimised,
         );
         let validation = match outcome {
             Ok(Outcome::Finished(history)) => history

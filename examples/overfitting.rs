@@ -8,6 +8,8 @@
 
 #[path = "common/figure.rs"]
 mod figure;
+#[path = "common/progress.rs"]
+mod progress;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -68,7 +70,15 @@ fn evaluations<N: Network<f32>>(
 ) -> backprop::Result<Vec<EvaluationRecord>> {
     let stop = AtomicBool::new(false);
     let sgd = &mut Sgd { lr: 0.01 };
-    match train::train(net, sgd, sets, config, None, &stop, &mut |_| {})? {
+    match train::train(
+        net,
+        sgd,
+        sets,
+        config,
+        None,
+        &stop,
+        &mut progress::warn_if_unoptimised,
+    )? {
         Outcome::Finished(history) | Outcome::Stopped { history, .. } => Ok(history.evaluations),
     }
 }
