@@ -30,20 +30,18 @@ network! {
     }
 }
 
-/// Counts allocations made by the thread that switched counting on. Other test
-/// threads run concurrently, so counting is per thread.
+/// Counts the allocations of every thread of the process while counting is on: a
+/// step that allocated on a pool worker (gathering, the update) would show too. This
+/// file has its own `main` (no test harness, whose threads would allocate too), and
+/// runs its checks one after another on the main thread.
 struct Counting;
 
 static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 static COUNTING: AtomicBool = AtomicBool::new(false);
 
-thread_local! {
-    static COUNT_THIS_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.load(Ordering::Relaxed) && COUNT_THIS_THREAD.with(|c| c.get()) {
+        if COUNTING.load(Ordering::Relaxed) {
             ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
         }
         unsafe { System.alloc(layout) }
@@ -54,7 +52,7 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if COUNTING.load(Ordering::Relaxed) && COUNT_THIS_THREAD.with(|c| c.get()) {
+        if COUNTING.load(Ordering::Relaxed) {
             ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
         }
         unsafe { System.realloc(ptr, layout, new_size) }
@@ -64,27 +62,18 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-/// Held by every test of this file: tests that share the product pool at the same
-/// time make it take paths (a busy pool, a caller that sleeps) that no single program
-/// takes, and once in a while those allocate on the waiting thread.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 /// The number of allocations `work` makes on this thread.
 fn allocations_in(work: impl FnOnce()) -> usize {
-    COUNT_THIS_THREAD.with(|c| c.set(true));
     let before = ALLOCATIONS.load(Ordering::SeqCst);
     COUNTING.store(true, Ordering::SeqCst);
     work();
-    let after = ALLOCATIONS.load(Ordering::SeqCst);
-    COUNT_THIS_THREAD.with(|c| c.set(false));
-    after - before
+    COUNTING.store(false, Ordering::SeqCst);
+    ALLOCATIONS.load(Ordering::SeqCst) - before
 }
+
+/// The thread counts every count is made with: all work on the calling thread, and
+/// products, gathering and updates split with a pool worker.
+const THREADS: [usize; 2] = [1, 2];
 
 /// An MNIST-shaped data set of random images, about 80 % zeros as MNIST.
 fn fake_mnist(rng: &mut StdRng, len: usize) -> Dataset {
@@ -103,9 +92,7 @@ fn fake_mnist(rng: &mut StdRng, len: usize) -> Dataset {
 
 macro_rules! warm_steps_allocate_nothing {
     ($test:ident, $net:ident, $float:ty) => {
-        #[test]
         fn $test() {
-            let _alone = one_at_a_time();
             let mut rng = StdRng::seed_from_u64(0);
             let data = fake_mnist(&mut rng, 1000);
             let mut net = $net::<$float>::new(&mut rng);
@@ -117,14 +104,20 @@ macro_rules! warm_steps_allocate_nothing {
                 net.gradient(&batch.x, batch.targets()).unwrap();
                 sgd.update(&mut net);
             };
-            step(&mut rng);
-            step(&mut rng);
-            let count = allocations_in(|| {
-                for _ in 0..20 {
-                    step(&mut rng);
-                }
-            });
-            assert_eq!(count, 0, "20 warm training steps allocated {count} times");
+            for threads in THREADS {
+                backprop::parallel::set_threads(threads);
+                step(&mut rng);
+                step(&mut rng);
+                let count = allocations_in(|| {
+                    for _ in 0..20 {
+                        step(&mut rng);
+                    }
+                });
+                assert_eq!(
+                    count, 0,
+                    "20 warm steps on {threads} threads allocated {count} times"
+                );
+            }
         }
     };
 }
@@ -133,9 +126,7 @@ macro_rules! warm_steps_allocate_nothing {
 /// by name would, and Dropout drawing from the step's own generator.
 macro_rules! warm_adam_steps_with_weight_decay_allocate_nothing {
     ($test:ident, $float:ty) => {
-        #[test]
         fn $test() {
-            let _alone = one_at_a_time();
             let mut rng = StdRng::seed_from_u64(0);
             let data = fake_mnist(&mut rng, 1000);
             let mut net = Extended::<$float>::new(&mut rng);
@@ -157,14 +148,20 @@ macro_rules! warm_adam_steps_with_weight_decay_allocate_nothing {
                 assert!(loss.is_finite());
                 adam.update(&mut net);
             };
-            step(&mut rng);
-            step(&mut rng);
-            let count = allocations_in(|| {
-                for _ in 0..20 {
-                    step(&mut rng);
-                }
-            });
-            assert_eq!(count, 0, "20 warm training steps allocated {count} times");
+            for threads in THREADS {
+                backprop::parallel::set_threads(threads);
+                step(&mut rng);
+                step(&mut rng);
+                let count = allocations_in(|| {
+                    for _ in 0..20 {
+                        step(&mut rng);
+                    }
+                });
+                assert_eq!(
+                    count, 0,
+                    "20 warm steps on {threads} threads allocated {count} times"
+                );
+            }
         }
     };
 }
@@ -177,10 +174,8 @@ warm_steps_allocate_nothing!(deep_f32_training_steps, Deep, f32);
 
 /// The trainer's steps allocate nothing either: a run of twice the steps (with the
 /// same evaluations, after step 0 and at the end) allocates exactly as often.
-#[test]
 fn the_trainers_steps_allocate_nothing() {
     use backprop::train::{self, Length, TrainerConfig};
-    let _alone = one_at_a_time();
     let mut rng = StdRng::seed_from_u64(2);
     let (train_set, test_set) = (fake_mnist(&mut rng, 1000), fake_mnist(&mut rng, 200));
     let allocations_of = |steps: usize| {
@@ -205,19 +200,20 @@ fn the_trainers_steps_allocate_nothing() {
             .unwrap();
         })
     };
-    allocations_of(5);
-    let (short, long) = (allocations_of(5), allocations_of(9));
-    assert_eq!(
-        short,
-        long,
-        "4 more steps allocated {} more times",
-        long as isize - short as isize
-    );
+    for threads in THREADS {
+        backprop::parallel::set_threads(threads);
+        allocations_of(5);
+        let (short, long) = (allocations_of(5), allocations_of(9));
+        assert_eq!(
+            short,
+            long,
+            "on {threads} threads, 4 more steps allocated {} more times",
+            long as isize - short as isize
+        );
+    }
 }
 
-#[test]
 fn warm_predict_into_allocates_nothing() {
-    let _alone = one_at_a_time();
     let mut rng = StdRng::seed_from_u64(1);
     let data = fake_mnist(&mut rng, 300);
     let net = TwoLayerNet::<f32>::new(&mut rng);
@@ -226,17 +222,65 @@ fn warm_predict_into_allocates_nothing() {
     batch.fill(&data, &indices).unwrap();
     let mut buffers = TwoLayerNetScratch::default();
     let mut out = Batch::zeros(0);
-    net.predict_into(&batch.x, &mut buffers, &mut out);
-    let count = allocations_in(|| {
-        for _ in 0..10 {
-            net.predict_into(&batch.x, &mut buffers, &mut out);
-        }
-    });
-    assert_eq!(count, 0, "10 warm predictions allocated {count} times");
+    for threads in THREADS {
+        backprop::parallel::set_threads(threads);
+        net.predict_into(&batch.x, &mut buffers, &mut out);
+        let count = allocations_in(|| {
+            for _ in 0..10 {
+                net.predict_into(&batch.x, &mut buffers, &mut out);
+            }
+        });
+        assert_eq!(
+            count, 0,
+            "10 warm predictions on {threads} threads allocated {count} times"
+        );
+    }
 }
 
-#[test]
 fn the_counter_sees_allocations() {
     let count = allocations_in(|| drop(std::hint::black_box(vec![1u8; 64])));
     assert_eq!(count, 1);
+}
+
+fn main() {
+    let checks: [(&str, fn()); 9] = [
+        ("the_counter_sees_allocations", the_counter_sees_allocations),
+        ("two_layer_f32_training_steps", two_layer_f32_training_steps),
+        ("two_layer_f64_training_steps", two_layer_f64_training_steps),
+        ("deep_f32_training_steps", deep_f32_training_steps),
+        (
+            "extended_f32_adam_weight_decay_steps",
+            extended_f32_adam_weight_decay_steps,
+        ),
+        (
+            "extended_f64_adam_weight_decay_steps",
+            extended_f64_adam_weight_decay_steps,
+        ),
+        (
+            "the_trainers_steps_allocate_nothing",
+            the_trainers_steps_allocate_nothing,
+        ),
+        (
+            "warm_predict_into_allocates_nothing",
+            warm_predict_into_allocates_nothing,
+        ),
+        ("the_counter_stops_counting", the_counter_stops_counting),
+    ];
+    let mut failed = 0;
+    for (name, check) in checks {
+        let passed = std::panic::catch_unwind(check).is_ok();
+        println!("test {name} ... {}", if passed { "ok" } else { "FAILED" });
+        failed += usize::from(!passed);
+    }
+    println!("{} passed, {failed} failed", checks.len() - failed);
+    if failed > 0 {
+        std::process::exit(1);
+    }
+}
+
+fn the_counter_stops_counting() {
+    allocations_in(|| {});
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    drop(std::hint::black_box(vec![1u8; 64]));
+    assert_eq!(ALLOCATIONS.load(Ordering::SeqCst), before);
 }

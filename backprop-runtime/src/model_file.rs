@@ -34,7 +34,7 @@ pub enum ModelFileError {
     },
     /// Saving would replace a different file.
     #[error(
-        "{path} already exists and holds something else; choose another name, or allow overwriting (--force)"
+        "{path} already exists and holds something else; choose another name, or allow overwriting (`Overwrite::Allowed`)"
     )]
     Exists {
         /// The model file.

@@ -170,7 +170,8 @@ fn load_data(args: &Args) -> Result<Mnist, Box<dyn std::error::Error>> {
     let bar = ProgressBar::hidden();
     let dir = data::prepare_mnist(args.data.as_deref(), &mut |event| {
         show_download(&bar, event)
-    })?;
+    })
+    .map_err(|e| format!("{e}\n(--data DIR names the data folder)"))?;
     bar.finish_and_clear();
     let mnist = data::load_mnist(&dir)?;
     if !args.quiet {

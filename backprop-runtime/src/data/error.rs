@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use super::locate::DataOrigin;
 
 /// What to tell a user whose data could neither be found nor downloaded.
-pub const OTHER_WAYS_TO_PROVIDE_DATA: &str = "Other ways to provide the data: pass --data DIR \
-     (a folder holding the four IDX files, plain or .gz), set the MNIST_DIR environment variable \
-     to such a folder, or put the files into ./data/mnist";
+pub const OTHER_WAYS_TO_PROVIDE_DATA: &str = "Other ways to provide the data: name a folder \
+     holding the four IDX files (plain or .gz) as the data folder, set the MNIST_DIR environment \
+     variable to such a folder, or put the files into ./data/mnist";
 
 /// Everything that can go wrong while reading, locating or downloading a data set.
 ///

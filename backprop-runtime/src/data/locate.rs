@@ -39,7 +39,7 @@ pub enum DataOrigin {
 impl fmt::Display for DataOrigin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Self::Flag => "--data",
+            Self::Flag => "the data folder given",
             Self::EnvVar => "MNIST_DIR",
             Self::Default => "default data folder",
             Self::Argument => "data folder",
@@ -199,7 +199,7 @@ mod tests {
         )
         .unwrap_err();
         let message = err.to_string();
-        assert!(message.starts_with("--data "), "{message}");
+        assert!(message.starts_with("the data folder given "), "{message}");
         assert!(message.contains("does not exist"), "{message}");
         for name in MNIST_FILES {
             assert!(message.contains(name), "{message}");
