@@ -14,7 +14,7 @@
 
 use std::mem::MaybeUninit;
 
-use super::{GemmScalar, Kernels, pool};
+use super::{BLOCKS_PER_THREAD, GemmScalar, Kernels, MIN_FMAS_PER_THREAD, pool};
 
 /// Bytes of the packed `B` block (`kc·nc` elements, e.g. 256×128 f32).
 pub(super) const B_BLOCK_BYTES: usize = 128 * 1024;
@@ -22,15 +22,6 @@ pub(super) const B_BLOCK_BYTES: usize = 128 * 1024;
 pub(super) const MAX_TILE: usize = 96;
 /// Largest `mr` of any kernel table.
 pub(super) const MAX_MR: usize = 6;
-
-/// Below this many multiply-adds per thread, a hand-off costs more than it saves.
-/// On the idle 2-core machine this project targets, the book's dense training
-/// products (100×784×50, 3.9 M) take 54 µs on two threads against 96 µs on one,
-/// so they are split; a 50×10 layer's are not.
-const MIN_FMAS_PER_THREAD: usize = 1 << 20;
-
-/// Blocks per thread when splitting a product (see [`parallel`]).
-const BLOCKS_PER_THREAD: usize = 4;
 
 /// Taller outputs are cut into row chunks of at least this many rows (see
 /// [`parallel`]): 512 rows of a 50-wide f32 `C` take 100 KiB of L2.
@@ -172,8 +163,7 @@ pub(super) fn a_bt<T: GemmScalar>(
 /// the product. When there are too few panels for that (3 for a 50-wide
 /// layer, whose last 2 columns are skinny), the rows are cut too, into a
 /// multiple of the thread count: each block then packs its panel again, but
-/// the threads finish together (the book's 100×784×50 forward product went
-/// from 54 to 48 µs on two threads).
+/// the threads finish together.
 #[allow(clippy::too_many_arguments)]
 fn parallel<T: GemmScalar>(
     kernels: &Kernels<T>,

@@ -467,6 +467,16 @@ const ZERO_FRACTION_RUNS: usize = 64;
 /// Elements per sampled run: a cache line of f32.
 const ZERO_FRACTION_RUN_LEN: usize = 16;
 
+/// Below this many multiply-adds per thread, handing part of a product to another
+/// thread costs more than it saves: the book's batch-100 products (3.9 M) are split,
+/// a 50×10 layer's are not. `docs/performance.md` has the measurements.
+const MIN_FMAS_PER_THREAD: usize = 1 << 20;
+
+/// Blocks of rows per thread when a product is split: a thread that starts late or
+/// is preempted (the machine may be shared) delays one small block, not half the
+/// product.
+const BLOCKS_PER_THREAD: usize = 4;
+
 /// Estimated fraction of exact zeros in `a` (0.0 for an empty slice).
 ///
 /// Slices of up to 4096 elements are counted exactly; longer ones are sampled
@@ -474,9 +484,8 @@ const ZERO_FRACTION_RUN_LEN: usize = 16;
 /// uncorrelated zeros the standard error is at most 1.6 percentage points,
 /// more where zeros cluster, as on an image's border). Runs rather than
 /// scattered values read 64 cache lines, not a thousand: the batch was just
-/// written by several cores, and pulling its lines into this one's cache
-/// cost a training step on two cores 8 µs, about 6 %, in what the next
-/// writes then had to take back.
+/// written by several cores, and pulling its lines into this one's cache would
+/// make the next writes take them back.
 ///
 /// ```
 /// # use backprop::gemm::zero_fraction;

@@ -133,10 +133,9 @@ const MIN_SPLIT_BYTES: usize = 16 * 1024;
 /// the SGD update: it writes what the previous products read or wrote (the
 /// batch, `W`, `dW`). After a product split between cores, those cache lines are
 /// spread over both, and one core writing them all waits for every line held by
-/// the other; splitting the writes the same way halves that wait. Measured on
-/// the book's net with dense inputs on 2 cores: gather 52 → 32 µs, SGD update
-/// 18 → 10 µs. After a product on one thread the lines are all on this core,
-/// and splitting would scatter them instead (gather 21 → 28 µs on MNIST).
+/// the other; splitting the writes the same way halves that wait. After a
+/// product on one thread the lines are all on this core, and splitting would
+/// scatter them instead (`docs/performance.md` has the measurements).
 /// Data smaller than [`MIN_SPLIT_BYTES`] stays in one piece.
 pub(crate) fn split_like_last_product<T: Send>(
     data: &mut [T],

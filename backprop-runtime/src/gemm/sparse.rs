@@ -4,21 +4,7 @@
 //! rows; this file splits the output between threads.
 
 use super::pool::{self, SharedOut};
-use super::{GemmScalar, Kernels};
-
-/// Below this many potential multiply-adds (before skipping) per thread,
-/// a hand-off costs more than it saves; the same threshold as the dense
-/// products'. At the book's 100×784×50 on MNIST, two threads took the whole
-/// step from 132 to 105 µs on an idle machine, now that each core keeps to
-/// its own half of `x`, `W` and `dW` across the products, the gather and the
-/// SGD update (see `pool`). (Before that, the step gained only 6 %, and one
-/// thread was kept.) On a busy host two threads can take twice as long as
-/// one: see `BACKPROP_THREADS`.
-const MIN_FMAS_PER_THREAD: usize = 1 << 20;
-
-/// Blocks of rows per thread: a late or preempted thread delays one small
-/// block, not half the product.
-const BLOCKS_PER_THREAD: usize = 4;
+use super::{BLOCKS_PER_THREAD, GemmScalar, Kernels, MIN_FMAS_PER_THREAD};
 
 /// Number of threads for `work` multiply-adds over `rows` output rows.
 fn thread_count(work: usize, rows: usize) -> usize {
@@ -29,7 +15,7 @@ fn thread_count(work: usize, rows: usize) -> usize {
 }
 
 /// Runs `body(first_row, rows_of_c)` on disjoint row blocks of `c` (rows of `n`).
-fn split_rows<T: GemmScalar>(
+fn split_output_rows<T: GemmScalar>(
     threads: usize,
     rows: usize,
     n: usize,
@@ -64,7 +50,7 @@ pub(super) fn forward<T: GemmScalar>(
     c: &mut [T],
 ) {
     let threads = thread_count(m.saturating_mul(k).saturating_mul(n), m);
-    split_rows(threads, m, n, c, &|first_row, c_block| {
+    split_output_rows(threads, m, n, c, &|first_row, c_block| {
         let rows = c_block.len().checked_div(n).unwrap_or(0);
         let a_block = &a[first_row * k..(first_row + rows) * k];
         // SAFETY: the table's kernels run on this CPU; shapes are rows×k, k×n, rows×n.
@@ -83,7 +69,7 @@ pub(super) fn at_b<T: GemmScalar>(
     c: &mut [T],
 ) {
     let threads = thread_count(m.saturating_mul(k).saturating_mul(n), k);
-    split_rows(threads, k, n, c, &|first_col, c_block| {
+    split_output_rows(threads, k, n, c, &|first_col, c_block| {
         // SAFETY: the table's kernels run on this CPU; `c_block` is rows
         // first_col.. of the k×n output.
         unsafe { (kernels.sparse_at_b)(m, k, n, a, d, first_col, c_block) };
