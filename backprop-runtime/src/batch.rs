@@ -49,9 +49,6 @@ impl<T: Float, const N: usize> Batch<T, N> {
             .collect()
     }
 
-    /// The feature width of every row.
-    pub const WIDTH: usize = N;
-
     /// A batch of `rows` rows of zeros.
     pub fn zeros(rows: usize) -> Self {
         Self {

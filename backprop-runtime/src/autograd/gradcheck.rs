@@ -8,6 +8,11 @@ use super::error::TapeError;
 use super::var::Var;
 
 /// Step of the central difference: truncation error ~h², rounding error ~ε/h ≈ 1e-10.
+///
+/// Smaller than the book's `h = 1e-4` (`crate::gradient_check::STEP`) because the
+/// tape works in f64 only: there, h = 1e-6 balances the two errors near 1e-12 and
+/// lets [`TOLERANCE`] be tight, while the book's step is sized for f32, where a
+/// smaller h would drown the difference in rounding.
 const STEP: f64 = 1e-6;
 /// Largest accepted |backprop − numerical| / max(|backprop|, |numerical|, 1e-6).
 const TOLERANCE: f64 = 1e-6;
