@@ -1,4 +1,18 @@
 #![doc = include_str!("../README.md")]
+//!
+//! # Where things are
+//!
+//! - [`network!`] declares a network; [`Network`] is what every declared network has
+//!   ([`network`](mod@network) holds its summaries and parameter views).
+//! - [`layers`]: one type per layer and the [`layers::Layer`] and [`layers::Loss`]
+//!   traits a new layer implements; [`init`] for weight initialisation.
+//! - [`Batch`], [`BatchView`] and [`Targets`]: rows with their feature width in the type.
+//! - [`optim`]: the six optimizers of chapter 6; [`train`]: the trainer.
+//! - [`data`]: MNIST (IDX files, download, mini-batches); [`model_file`]: parameters to
+//!   and from safetensors.
+//! - [`autograd`]: the dynamic tape; [`gradient_check`]: central differences.
+//! - [`parallel`]: how many threads backprop uses.
+//! - [`prelude`]: what a program that declares and trains a network needs in scope.
 #![warn(missing_docs)]
 
 /// # Grammar
@@ -72,7 +86,23 @@
 /// assert_eq!(Tiny::summary().parameters(), 15);
 /// ```
 pub use backprop_macros::network;
-pub use backprop_runtime::*;
+pub use backprop_runtime::{
+    AsBatch, Batch, BatchView, Buffer, Error, Evaluation, Float, LayerSummary, NamedTensors,
+    Network, Optimizer, Parameter, ParameterMut, Result, Sgd, Summary, Targets, WeightInit,
+};
+pub use backprop_runtime::{
+    autograd, data, gradient_check, init, layers, model_file, ndarray, network, optim, parallel,
+    rand, train,
+};
+
+/// Re-exported for the code `network!` generates; not public API.
+#[doc(hidden)]
+pub use backprop_runtime::__private;
+
+/// The matrix-product kernels, for `examples/kernels.rs` and the benchmarks; not public
+/// API.
+#[doc(hidden)]
+pub use backprop_runtime::gemm;
 
 /// Everything a program that declares and trains a network needs in scope.
 pub mod prelude {

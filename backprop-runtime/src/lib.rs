@@ -12,11 +12,13 @@ mod buffer;
 pub mod data;
 mod error;
 mod float;
+// Public for the kernel benchmarks and their tests; not API a network's user needs.
+#[doc(hidden)]
 pub mod gemm;
 pub mod gradient_check;
 pub mod init;
 pub mod layers;
-pub mod linalg;
+mod linalg;
 pub mod model_file;
 pub mod network;
 pub mod optim;
