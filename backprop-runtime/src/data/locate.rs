@@ -143,8 +143,8 @@ pub fn prepare_mnist_with(
 #[cfg(test)]
 mod tests {
     use super::super::download::FileSpec;
-    use super::super::download::testing::{Reply, serve};
     use super::super::idx::testing::{gzip, image_bytes, label_bytes, write};
+    use super::super::test_server::{Reply, serve};
     use super::*;
 
     fn no_events(_: DownloadEvent<'_>) {}

@@ -24,6 +24,8 @@ pub mod idx;
 mod locate;
 pub(crate) mod pixels;
 mod sampler;
+#[cfg(test)]
+mod test_server;
 
 pub use crate::network::Evaluation;
 pub use batches::{ConfusionMatrix, MiniBatch, confusion_matrix, evaluate};
