@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use crate::Float;
 
-use super::error::DataError;
+use super::error::{DataError, DataOrigin};
 use super::idx::{read_images, read_labels};
-use super::locate::{DataOrigin, mnist_paths};
+use super::locate::mnist_paths;
 
 /// Number of classes assumed when none is given (the ten digits of MNIST).
 pub const DEFAULT_CLASSES: usize = 10;

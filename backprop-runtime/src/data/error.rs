@@ -4,8 +4,6 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-use super::locate::DataOrigin;
-
 /// What to tell a user whose data could neither be found nor downloaded.
 pub const OTHER_WAYS_TO_PROVIDE_DATA: &str = "Other ways to provide the data: name a folder \
      holding the four IDX files (plain or .gz) as the data folder, set the MNIST_DIR environment \
@@ -35,18 +33,22 @@ pub enum DataError {
 
     /// The first four bytes are not the expected IDX magic number.
     #[error(
-        "{}: expected magic number {expected} ({}), found {found}{}",
+        "{}: expected magic number {expected} ({expected_kind}), found {found}{}",
         path.display(),
-        describe_magic(*expected),
-        known_magic_suffix(*found)
+        found_kind.map(|kind| format!(" ({kind})")).unwrap_or_default()
     )]
     BadMagic {
         /// The file concerned.
         path: PathBuf,
         /// The magic number this kind of file must start with.
         expected: u32,
+        /// What files starting with `expected` hold, e.g. "IDX images".
+        expected_kind: &'static str,
         /// The magic number the file starts with.
         found: u32,
+        /// What files starting with `found` hold, when it is a known magic number:
+        /// usually a sign that the image and label paths were swapped.
+        found_kind: Option<&'static str>,
     },
 
     /// The file ends before the size announced by its header.
@@ -217,33 +219,35 @@ impl fmt::Display for MirrorFailures<'_> {
     }
 }
 
-/// IDX magic number of u8 images with three dimensions (count, rows, columns).
-pub(crate) const IMAGES_MAGIC: u32 = 0x0000_0803;
-/// IDX magic number of u8 labels with one dimension (count).
-pub(crate) const LABELS_MAGIC: u32 = 0x0000_0801;
-
-fn describe_magic(magic: u32) -> &'static str {
-    match magic {
-        IMAGES_MAGIC => "IDX images",
-        LABELS_MAGIC => "IDX labels",
-        _ => "unknown",
-    }
-}
-
-/// Names a wrong magic number when it is a known one, which usually means the
-/// image and label paths were swapped.
-fn known_magic_suffix(magic: u32) -> &'static str {
-    match magic {
-        IMAGES_MAGIC => " (IDX images)",
-        LABELS_MAGIC => " (IDX labels)",
-        _ => "",
-    }
-}
-
 /// The message, as `Display` gives it: a `main` that returns this error prints what
 /// went wrong, not the variant's fields.
 impl std::fmt::Debug for DataError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self, f)
+    }
+}
+
+/// How a data folder was chosen; shown in error messages so the user knows which
+/// setting to fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataOrigin {
+    /// Named by the program's `--data DIR` option.
+    Flag,
+    /// Named by the `MNIST_DIR` environment variable.
+    EnvVar,
+    /// The default `./data/mnist`.
+    Default,
+    /// Passed directly to [`load_mnist`](super::load_mnist).
+    Argument,
+}
+
+impl fmt::Display for DataOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Flag => "the data folder given",
+            Self::EnvVar => "MNIST_DIR",
+            Self::Default => "default data folder",
+            Self::Argument => "data folder",
+        })
     }
 }

@@ -11,9 +11,23 @@ use std::path::Path;
 
 use flate2::bufread::MultiGzDecoder;
 
-use super::error::{DataError, IMAGES_MAGIC, LABELS_MAGIC};
+use super::error::DataError;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// IDX magic number of u8 images with three dimensions (count, rows, columns).
+pub(crate) const IMAGES_MAGIC: u32 = 0x0000_0803;
+/// IDX magic number of u8 labels with one dimension (count).
+pub(crate) const LABELS_MAGIC: u32 = 0x0000_0801;
+
+/// What a file starting with `magic` holds, for the magic numbers MNIST uses.
+fn magic_kind(magic: u32) -> Option<&'static str> {
+    match magic {
+        IMAGES_MAGIC => Some("IDX images"),
+        LABELS_MAGIC => Some("IDX labels"),
+        _ => None,
+    }
+}
 
 /// A decoded IDX image file: `count` images of `rows × cols` u8 pixels, row-major.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,7 +140,9 @@ fn read_header<const D: usize>(
         return Err(DataError::BadMagic {
             path: path.to_path_buf(),
             expected: magic,
+            expected_kind: magic_kind(magic).unwrap_or("unknown"),
             found,
+            found_kind: magic_kind(found),
         });
     }
     let mut dims = [0u32; D];

@@ -2,11 +2,10 @@
 //! (downloaded there when absent).
 
 use std::ffi::OsStr;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::download::{DEFAULT_MIRRORS, DownloadEvent, Downloader};
-use super::error::DataError;
+use super::error::{DataError, DataOrigin};
 
 /// The environment variable naming a folder with the MNIST files.
 pub const MNIST_DIR_ENV: &str = "MNIST_DIR";
@@ -21,31 +20,6 @@ pub const MNIST_FILES: [&str; 4] = [
     "t10k-images-idx3-ubyte",
     "t10k-labels-idx1-ubyte",
 ];
-
-/// How a data folder was chosen; shown in error messages so the user knows which
-/// setting to fix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DataOrigin {
-    /// Named by the program's `--data DIR` option.
-    Flag,
-    /// Named by the `MNIST_DIR` environment variable.
-    EnvVar,
-    /// The default `./data/mnist`.
-    Default,
-    /// Passed directly to [`super::load_mnist`].
-    Argument,
-}
-
-impl fmt::Display for DataOrigin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Flag => "the data folder given",
-            Self::EnvVar => "MNIST_DIR",
-            Self::Default => "default data folder",
-            Self::Argument => "data folder",
-        })
-    }
-}
 
 /// Picks the data folder: `flag` if given, else a non-empty `env_value` (the value of
 /// `MNIST_DIR`), else [`DEFAULT_MNIST_DIR`].

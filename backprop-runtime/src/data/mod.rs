@@ -33,9 +33,9 @@ pub use dataset::{DEFAULT_CLASSES, Dataset, Mnist, load_mnist};
 pub use download::{
     DEFAULT_MIRRORS, DownloadEvent, Downloader, FileSpec, download_mnist, mnist_file_specs,
 };
-pub use error::{DataError, MirrorFailure, OTHER_WAYS_TO_PROVIDE_DATA};
+pub use error::{DataError, DataOrigin, MirrorFailure, OTHER_WAYS_TO_PROVIDE_DATA};
 pub use locate::{
-    DEFAULT_MNIST_DIR, DataOrigin, MNIST_DIR_ENV, MNIST_FILES, choose_mnist_dir, find_idx_file,
-    prepare_mnist, prepare_mnist_with,
+    DEFAULT_MNIST_DIR, MNIST_DIR_ENV, MNIST_FILES, choose_mnist_dir, find_idx_file, prepare_mnist,
+    prepare_mnist_with,
 };
 pub use sampler::{Sampler, SamplingMode};
