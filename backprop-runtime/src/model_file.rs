@@ -244,12 +244,18 @@ fn visit_tensors<T: Float, N: Network<T>>(
     network.visit_state(visit);
 }
 
-fn to_bytes<T: Float, N: Network<T>>(network: &N) -> Result<Vec<u8>, safetensors::SafeTensorError> {
-    let dtype = if T::DTYPE_NAME == "F32" {
+/// How values of `T` are stored: f32 as `F32`, anything else as `F64`, which holds
+/// every [`Float`] value exactly.
+fn dtype_of<T: Float>() -> Dtype {
+    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() {
         Dtype::F32
     } else {
         Dtype::F64
-    };
+    }
+}
+
+fn to_bytes<T: Float, N: Network<T>>(network: &N) -> Result<Vec<u8>, safetensors::SafeTensorError> {
+    let dtype = dtype_of::<T>();
     let mut encoded: Vec<(&'static str, Vec<usize>, Vec<u8>)> = Vec::new();
     visit_tensors(network, &mut |name, parameter| {
         let mut data = Vec::with_capacity(parameter.len() * dtype.bitsize() / 8);

@@ -228,7 +228,7 @@ impl Dataset {
             std::hint::black_box(touched);
             for (&index, row) in indices.iter().zip(rows.chunks_exact_mut(features)) {
                 let start = index * features;
-                T::from_pixels(&self.pixels[start..start + features], row);
+                super::pixels::to_unit(&self.pixels[start..start + features], row);
             }
         });
         for (&index, label) in indices.iter().zip(labels) {
@@ -258,7 +258,7 @@ impl Dataset {
         }
         self.check_buffers(rows.len(), x.len(), labels.len())?;
         let features = self.features();
-        T::from_pixels(&self.pixels[rows.start * features..rows.end * features], x);
+        super::pixels::to_unit(&self.pixels[rows.start * features..rows.end * features], x);
         for (label, &stored) in labels.iter_mut().zip(&self.labels[rows]) {
             *label = usize::from(stored);
         }

@@ -8,8 +8,38 @@
 //! rounded quotient for all 256 of them (checked exhaustively in the tests). Other
 //! CPUs look the quotients up in a table of the 256 divisions.
 
+use std::any::TypeId;
+
+use crate::Float;
+
+/// Writes `p / 255` for every pixel byte `p` into `out`, each rounded exactly as that
+/// division rounds: the book's `normalize=True`.
+///
+/// # Panics
+/// When `out` and `pixels` differ in length.
+pub(crate) fn to_unit<T: Float>(pixels: &[u8], out: &mut [T]) {
+    if let Some(out) = same_type_slice::<T, f32>(out) {
+        return to_unit_f32(pixels, out);
+    }
+    if let Some(out) = same_type_slice::<T, f64>(out) {
+        return to_unit_f64(pixels, out);
+    }
+    assert_eq!(pixels.len(), out.len(), "one value per pixel");
+    by_table(pixels, out, &table::<T>());
+}
+
+/// `values` as a slice of `U`, when `U` is `T`: the vectorised conversions are
+/// written per type.
+fn same_type_slice<T: 'static, U: 'static>(values: &mut [T]) -> Option<&mut [U]> {
+    (TypeId::of::<T>() == TypeId::of::<U>()).then(|| {
+        // SAFETY: `T` and `U` are the same type, so the pointer, length and
+        // lifetime of `values` describe a valid `[U]`.
+        unsafe { std::slice::from_raw_parts_mut(values.as_mut_ptr().cast::<U>(), values.len()) }
+    })
+}
+
 /// `p / 255` for every pixel `p`, in f32.
-pub(crate) fn to_unit_f32(pixels: &[u8], out: &mut [f32]) {
+fn to_unit_f32(pixels: &[u8], out: &mut [f32]) {
     assert_eq!(pixels.len(), out.len(), "one value per pixel");
     #[cfg(target_arch = "x86_64")]
     if x86::has_avx2_fma() {
@@ -20,7 +50,7 @@ pub(crate) fn to_unit_f32(pixels: &[u8], out: &mut [f32]) {
 }
 
 /// `p / 255` for every pixel `p`, in f64.
-pub(crate) fn to_unit_f64(pixels: &[u8], out: &mut [f64]) {
+fn to_unit_f64(pixels: &[u8], out: &mut [f64]) {
     assert_eq!(pixels.len(), out.len(), "one value per pixel");
     #[cfg(target_arch = "x86_64")]
     if x86::has_avx2_fma() {
@@ -144,8 +174,8 @@ mod tests {
         let pixels = every_byte_twice();
         let mut single = vec![f32::NAN; pixels.len()];
         let mut double = vec![f64::NAN; pixels.len()];
-        to_unit_f32(&pixels, &mut single);
-        to_unit_f64(&pixels, &mut double);
+        to_unit(&pixels, &mut single);
+        to_unit(&pixels, &mut double);
         for ((&pixel, &s), &d) in pixels.iter().zip(&single).zip(&double) {
             assert_eq!(s, f32::from(pixel) / 255.0, "f32 pixel {pixel}");
             assert_eq!(d, f64::from(pixel) / 255.0, "f64 pixel {pixel}");
@@ -163,5 +193,11 @@ mod tests {
             assert_eq!(s, f32::from(pixel) / 255.0, "f32 pixel {pixel}");
             assert_eq!(d, f64::from(pixel) / 255.0, "f64 pixel {pixel}");
         }
+    }
+
+    #[test]
+    fn a_length_mismatch_panics_instead_of_converting_part() {
+        let result = std::panic::catch_unwind(|| to_unit(&[1, 2, 3], &mut [0.0_f32; 2]));
+        assert!(result.is_err());
     }
 }
