@@ -158,6 +158,9 @@ fn read_header<const D: usize>(
 }
 
 /// Reads exactly the payload the header announces and insists the stream ends there.
+/// Bytes reserved before the payload is read; it grows from there as bytes arrive.
+const INITIAL_PAYLOAD_CAPACITY: u128 = 64 * 1024;
+
 fn read_payload(reader: &mut dyn Read, path: &Path, dims: &[u32]) -> Result<Vec<u8>, DataError> {
     let io_error = |source| DataError::Io {
         path: path.to_path_buf(),
@@ -165,10 +168,11 @@ fn read_payload(reader: &mut dyn Read, path: &Path, dims: &[u32]) -> Result<Vec<
     };
     let payload_len: u128 = dims.iter().map(|&d| u128::from(d)).product();
     let expected_total = header_len(dims.len()) + payload_len;
-    // A corrupt header may announce more than memory holds; only the bytes actually
-    // present are ever allocated, and a short read is reported below.
+    // A corrupt header may announce more than memory holds: the payload grows with
+    // the bytes actually read (from a small start, so that a 100-byte file claiming
+    // 4·10⁹ images allocates kilobytes), and a short read is reported below.
     let limit = u64::try_from(payload_len).unwrap_or(u64::MAX);
-    let mut payload = Vec::with_capacity(payload_len.min(1 << 26) as usize);
+    let mut payload = Vec::with_capacity(payload_len.min(INITIAL_PAYLOAD_CAPACITY) as usize);
     Read::take(&mut *reader, limit)
         .read_to_end(&mut payload)
         .map_err(io_error)?;
