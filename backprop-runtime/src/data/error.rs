@@ -31,6 +31,17 @@ pub enum DataError {
         path: PathBuf,
     },
 
+    /// A gzip-compressed file, in a build without the `gzip` feature.
+    #[error(
+        "{}: expected a plain IDX file, found a gzip-compressed one; this build of backprop \
+         reads gzip only with its `gzip` feature (on by default), or decompress the file",
+        path.display()
+    )]
+    GzipNotBuilt {
+        /// The file concerned.
+        path: PathBuf,
+    },
+
     /// The first four bytes are not the expected IDX magic number.
     #[error(
         "{}: expected magic number {expected} ({expected_kind}), found {found}{}",

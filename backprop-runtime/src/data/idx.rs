@@ -9,6 +9,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
+#[cfg(feature = "gzip")]
 use flate2::bufread::MultiGzDecoder;
 
 use super::error::DataError;
@@ -46,7 +47,8 @@ pub struct IdxImages {
 /// with the gzip magic bytes (whatever the file is called).
 ///
 /// # Errors
-/// [`DataError::Io`] when the file cannot be opened or its first bytes cannot be read.
+/// [`DataError::Io`] when the file cannot be opened or its first bytes cannot be read;
+/// [`DataError::GzipNotBuilt`] for a gzip file when the `gzip` feature is off.
 pub fn open_maybe_gzip(path: &Path) -> Result<Box<dyn Read>, DataError> {
     let io_error = |source| DataError::Io {
         path: path.to_path_buf(),
@@ -57,10 +59,14 @@ pub fn open_maybe_gzip(path: &Path) -> Result<Box<dyn Read>, DataError> {
         .fill_buf()
         .map_err(io_error)?
         .starts_with(&GZIP_MAGIC);
-    Ok(if is_gzip {
-        Box::new(MultiGzDecoder::new(reader))
-    } else {
-        Box::new(reader)
+    if !is_gzip {
+        return Ok(Box::new(reader));
+    }
+    #[cfg(feature = "gzip")]
+    return Ok(Box::new(MultiGzDecoder::new(reader)));
+    #[cfg(not(feature = "gzip"))]
+    Err(DataError::GzipNotBuilt {
+        path: path.to_path_buf(),
     })
 }
 

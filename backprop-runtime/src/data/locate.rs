@@ -4,6 +4,7 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "download")]
 use super::download::{DEFAULT_MIRRORS, DownloadEvent, Downloader};
 use super::error::{DataError, DataOrigin};
 
@@ -77,6 +78,7 @@ pub(crate) fn mnist_paths(dir: &Path, origin: DataOrigin) -> Result<[PathBuf; 4]
 /// # Errors
 /// [`DataError::MissingFiles`] when a folder named by `--data` or `MNIST_DIR` lacks
 /// files (there is no fall-through to the next place), or any download error.
+#[cfg(feature = "download")]
 pub fn prepare_mnist(
     flag: Option<&Path>,
     progress: &mut dyn FnMut(DownloadEvent<'_>),
@@ -96,6 +98,7 @@ pub fn prepare_mnist(
 ///
 /// # Errors
 /// As [`prepare_mnist`].
+#[cfg(feature = "download")]
 pub fn prepare_mnist_with(
     flag: Option<&Path>,
     env_value: Option<&OsStr>,
@@ -114,7 +117,7 @@ pub fn prepare_mnist_with(
     Ok(dir)
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "download"))]
 mod tests {
     use super::super::download::FileSpec;
     use super::super::idx::testing::{gzip, image_bytes, label_bytes, write};

@@ -1,6 +1,6 @@
 //! MNIST-style data: IDX files (plain or gzip), an in-memory [`Dataset`] with
 //! allocation-free mini-batch gathering, a [`Sampler`] of batch indices, and finding
-//! or downloading MNIST ([`prepare_mnist`], [`download_mnist`]).
+//! or downloading MNIST (`prepare_mnist`, `download_mnist`, with the `download` feature).
 //!
 //! # Example
 //! ```no_run
@@ -18,24 +18,25 @@
 
 mod batches;
 mod dataset;
+#[cfg(feature = "download")]
 mod download;
 mod error;
 pub mod idx;
 mod locate;
 pub(crate) mod pixels;
 mod sampler;
-#[cfg(test)]
+#[cfg(all(test, feature = "download"))]
 mod test_server;
 
 pub use crate::network::Evaluation;
 pub use batches::{ConfusionMatrix, MiniBatch, confusion_matrix, evaluate};
 pub use dataset::{DEFAULT_CLASSES, Dataset, Mnist, load_mnist};
+#[cfg(feature = "download")]
 pub use download::{
     DEFAULT_MIRRORS, DownloadEvent, Downloader, FileSpec, download_mnist, mnist_file_specs,
 };
 pub use error::{DataError, DataOrigin, MirrorFailure, OTHER_WAYS_TO_PROVIDE_DATA};
-pub use locate::{
-    DEFAULT_MNIST_DIR, MNIST_DIR_ENV, MNIST_FILES, choose_mnist_dir, find_idx_file, prepare_mnist,
-    prepare_mnist_with,
-};
+pub use locate::{DEFAULT_MNIST_DIR, MNIST_DIR_ENV, MNIST_FILES, choose_mnist_dir, find_idx_file};
+#[cfg(feature = "download")]
+pub use locate::{prepare_mnist, prepare_mnist_with};
 pub use sampler::{Sampler, SamplingMode};
