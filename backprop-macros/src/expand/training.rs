@@ -15,6 +15,7 @@ pub fn expand(net: &Network) -> TokenStream {
     let targets = quote!(impl ::core::convert::Into<::backprop::Targets<'t, T>>);
     let forward = forward(net);
     let backward = backward(net, Stop::AtTheInput);
+    let check_step = check_step();
     quote! {
         impl<T: ::backprop::Float> #ident<T> {
             /// One forward pass in training mode, then backward layer by layer in
@@ -61,12 +62,7 @@ pub fn expand(net: &Network) -> TokenStream {
                 let x = x.as_batch();
                 let x = x.as_array();
                 let t = &t.into();
-                ::backprop::__private::check_step(
-                    x,
-                    t,
-                    <Self as ::backprop::Network<T>>::INPUT_WIDTH,
-                    <Self as ::backprop::Network<T>>::OUTPUT_WIDTH,
-                )?;
+                #check_step
                 ::backprop::__private::with_thread_rng(|context| {
                     #forward
                     let _ = loss;
@@ -82,6 +78,7 @@ pub fn expand(net: &Network) -> TokenStream {
 pub fn trait_items(net: &Network) -> TokenStream {
     let forward = forward(net);
     let backward = backward(net, Stop::AtTheFirstParameters);
+    let check_step = check_step();
     let loss_ty = layer_type(&net.loss);
     quote! {
         fn train_step(
@@ -90,12 +87,7 @@ pub fn trait_items(net: &Network) -> TokenStream {
             t: &::backprop::Targets<'_, T>,
             context: &mut ::backprop::__private::Context<'_>,
         ) -> ::backprop::Result<T> {
-            ::backprop::__private::check_step(
-                x,
-                t,
-                <Self as ::backprop::Network<T>>::INPUT_WIDTH,
-                <Self as ::backprop::Network<T>>::OUTPUT_WIDTH,
-            )?;
+            #check_step
             #forward
             #backward
             Ok(loss)
@@ -107,12 +99,7 @@ pub fn trait_items(net: &Network) -> TokenStream {
             t: &::backprop::Targets<'_, T>,
             context: &mut ::backprop::__private::Context<'_>,
         ) -> ::backprop::Result<T> {
-            ::backprop::__private::check_step(
-                x,
-                t,
-                <Self as ::backprop::Network<T>>::INPUT_WIDTH,
-                <Self as ::backprop::Network<T>>::OUTPUT_WIDTH,
-            )?;
+            #check_step
             #forward
             Ok(loss)
         }
@@ -178,5 +165,18 @@ fn backward(net: &Network, stop: Stop) -> TokenStream {
     quote! {
         let d = <#loss_ty as ::backprop::__private::Loss<T>>::backward(&mut self.#loss_field);
         #(#steps)*
+    }
+}
+
+/// Refuses `x` and `t` whose widths or row counts do not fit the network, before any
+/// layer sees them.
+fn check_step() -> TokenStream {
+    quote! {
+        ::backprop::__private::check_step(
+            x,
+            t,
+            <Self as ::backprop::Network<T>>::INPUT_WIDTH,
+            <Self as ::backprop::Network<T>>::OUTPUT_WIDTH,
+        )?;
     }
 }
