@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 
-use backprop::data::{self, Dataset};
+use backprop::data;
 use backprop::optim::Sgd;
 use backprop::prelude::*;
 use backprop::train::{self, Length, Outcome, Streams, TrainerConfig};
@@ -55,24 +55,6 @@ struct Args {
     /// Let --plot replace an existing file.
     #[arg(long)]
     force: bool,
-}
-
-/// `rows` of `data` (all below its length), in that order, as a data set of their own.
-fn subset(data: &Dataset, rows: &[usize]) -> backprop::Result<Dataset> {
-    let mut pixels = Vec::with_capacity(rows.len() * data.features());
-    let mut labels = Vec::with_capacity(rows.len());
-    for &row in rows {
-        let features = data.features();
-        pixels.extend_from_slice(&data.pixels()[row * features..(row + 1) * features]);
-        labels.push(data.labels()[row]);
-    }
-    Ok(Dataset::from_raw(
-        pixels,
-        labels,
-        data.height(),
-        data.width(),
-        data.classes(),
-    )?)
 }
 
 struct Trial {
@@ -130,8 +112,8 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     rows.shuffle(&mut search);
     let (validation_rows, train_rows) = rows.split_at(rows.len() / 5);
     let (validation, train_set) = (
-        subset(&mnist.train, validation_rows)?,
-        subset(&mnist.train, train_rows)?,
+        mnist.train.select(validation_rows)?,
+        mnist.train.select(train_rows)?,
     );
     let stop = AtomicBool::new(false);
     let mut trials = Vec::with_capacity(args.trials);

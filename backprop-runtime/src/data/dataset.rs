@@ -123,6 +123,48 @@ impl Dataset {
         }
     }
 
+    /// The examples at `indices`, in that order, as a data set of their own: a
+    /// validation split drawn from shuffled indices (the book's `shuffle_dataset`
+    /// followed by slicing).
+    ///
+    /// # Errors
+    /// [`DataError::IndexOutOfRange`] for an index `>= len()`.
+    ///
+    /// # Example
+    /// ```
+    /// use backprop::data::Dataset;
+    /// let data = Dataset::from_raw(vec![10, 11, 20, 21, 30, 31], vec![1, 2, 3], 1, 2, 10)?;
+    /// let picked = data.select(&[2, 0])?;
+    /// assert_eq!((picked.pixels(), picked.labels()), (&[30, 31, 10, 11][..], &[3, 1][..]));
+    /// assert!(data.select(&[3]).is_err());
+    /// # Ok::<(), backprop::data::DataError>(())
+    /// ```
+    pub fn select(&self, indices: &[usize]) -> Result<Dataset, DataError> {
+        self.check_indices(indices)?;
+        let features = self.features();
+        Ok(Dataset {
+            pixels: indices
+                .iter()
+                .flat_map(|&i| &self.pixels[i * features..(i + 1) * features])
+                .copied()
+                .collect(),
+            labels: indices.iter().map(|&i| self.labels[i]).collect(),
+            height: self.height,
+            width: self.width,
+            classes: self.classes,
+        })
+    }
+
+    fn check_indices(&self, indices: &[usize]) -> Result<(), DataError> {
+        match indices.iter().find(|&&i| i >= self.len()) {
+            Some(&index) => Err(DataError::IndexOutOfRange {
+                index,
+                len: self.len(),
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// Number of examples.
     pub fn len(&self) -> usize {
         self.labels.len()
@@ -203,12 +245,7 @@ impl Dataset {
         labels: &mut [usize],
     ) -> Result<(), DataError> {
         self.check_buffers(indices.len(), x.len(), labels.len())?;
-        if let Some(&index) = indices.iter().find(|&&i| i >= self.len()) {
-            return Err(DataError::IndexOutOfRange {
-                index,
-                len: self.len(),
-            });
-        }
+        self.check_indices(indices)?;
         let features = self.features();
         // Whole rows per thread (a data set always has at least one feature).
         crate::gemm::split_like_last_product(x, features, &|first, rows| {
