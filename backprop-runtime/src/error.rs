@@ -76,12 +76,12 @@ pub enum Error {
         expected: &'static str,
     },
     /// An optimizer name that is not one of the library's.
-    #[error("unknown optimizer `{name}`; the optimizers are {known}")]
+    #[error("unknown optimizer `{name}`; the optimizers are {}", known.join(", "))]
     UnknownOptimizer {
         /// The name given.
         name: String,
-        /// The names known, listed.
-        known: &'static str,
+        /// The names known.
+        known: &'static [&'static str],
     },
     /// The loss of a training step stopped being a finite number.
     #[error(

@@ -154,7 +154,7 @@ pub fn by_name<T: Float>(name: &str) -> Result<Box<dyn Optimizer<T>>> {
         _ => {
             return Err(Error::UnknownOptimizer {
                 name: name.to_owned(),
-                known: "sgd, momentum, nesterov, adagrad, rmsprop, adam",
+                known: &NAMES,
             });
         }
     })
