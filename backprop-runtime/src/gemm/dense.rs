@@ -18,10 +18,10 @@ use super::{BLOCKS_PER_THREAD, GemmScalar, Kernels, MIN_FMAS_PER_THREAD, pool};
 
 /// Bytes of the packed `B` block (`kc·nc` elements, e.g. 256×128 f32).
 pub(super) const B_BLOCK_BYTES: usize = 128 * 1024;
-/// Largest `mr·nr` of any kernel table (6×16 for AVX2 f32).
-pub(super) const MAX_TILE: usize = 96;
+/// Largest `mr·nr` of any kernel table (8×48 for AVX-512 f32).
+pub(super) const MAX_TILE: usize = 384;
 /// Largest `mr` of any kernel table.
-pub(super) const MAX_MR: usize = 6;
+pub(super) const MAX_MR: usize = 8;
 
 /// Taller outputs are cut into row chunks of at least this many rows (see
 /// [`parallel`]): 512 rows of a 50-wide f32 `C` take 100 KiB of L2.
@@ -391,7 +391,7 @@ unsafe fn serial<T: GemmScalar>(
 }
 
 /// `C[0..rows, 0..cols] (+)= A[0..rows, 0..depth] · B` for the last few
-/// columns of a product (at most `nr / 4`; see [`skinny_columns`]).
+/// columns of a product (at most half a narrow tile; see [`skinny_columns`]).
 pub(super) struct SkinnyBlock<'a, T> {
     pub(super) rows: usize,
     pub(super) depth: usize,
@@ -415,10 +415,14 @@ fn skinny_columns<T>(
     a: View<'_, T>,
     n: usize,
 ) -> Option<(super::SkinnyKernel<T>, usize)> {
-    // Past the whole panels, a half-width panel (`narrow_micro`) may come
-    // first: a 10-wide layer is 8 + 2 columns.
-    let cols = n % kernels.nr % (kernels.nr / 2);
-    if cols == 0 || cols > kernels.nr / 4 {
+    // Past the whole panels, narrow panels may come first: with AVX2 f32
+    // (panels of 16, narrow tiles of 8) a 10-wide layer is 8 + 2 columns.
+    let rest = n % kernels.nr;
+    let (cols, most) = match kernels.narrow_micro {
+        Some(narrow) => (rest % narrow.width, narrow.width / 2),
+        None => (rest, kernels.nr / 4),
+    };
+    if cols == 0 || cols > most {
         return None;
     }
     let kernel = if a.col_stride == 1 {
@@ -453,7 +457,7 @@ unsafe fn run_tile<T: GemmScalar>(
 ) {
     let (mr, nr) = (kernels.mr, kernels.nr);
     let (micro, width) = match kernels.narrow_micro {
-        Some(narrow) if 2 * tile.cols <= nr => (narrow, nr / 2),
+        Some(narrow) if tile.cols <= narrow.width => (narrow.kernel, narrow.width),
         _ => (kernels.micro, nr),
     };
     if tile.rows == mr && tile.cols == width {

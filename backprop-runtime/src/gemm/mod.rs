@@ -37,12 +37,14 @@
 //!
 //! # Instruction sets
 //!
-//! On x86-64 the kernels use AVX2 and FMA when the CPU has them (checked at
-//! run time with `is_x86_feature_detected!`); everywhere else, and on older
-//! x86-64 CPUs, portable Rust kernels compute the same products. AVX-512
-//! serves only to find the non-zeros for zero skipping (one compress
-//! instruction per 16 values), when the CPU has it: Zen 4 executes 512-bit
-//! FMAs at the same FLOP rate as two 256-bit ones, so the products stay AVX2.
+//! On x86-64 the dense register tiles use AVX-512F when the CPU has it (Intel
+//! since Skylake-SP, AMD since Zen 4: 16 f32 lanes per FMA), else AVX2 and FMA,
+//! checked at run time with `is_x86_feature_detected!`; everywhere else, and on
+//! older x86-64 CPUs, portable Rust kernels compute the same products. The
+//! environment variable `BACKPROP_KERNELS` (`avx512`, `avx2` or `portable`)
+//! forces a path, e.g. to compare them in a benchmark; [`kernel_path`] says
+//! which one runs. AVX-512 also finds the non-zeros for zero skipping (one
+//! compress instruction per 16 values) whenever the CPU has it.
 //!
 //! # Threads
 //!
@@ -74,6 +76,7 @@
 //! ```
 
 mod dense;
+mod path;
 mod pool;
 mod portable;
 mod sparse;
@@ -85,6 +88,7 @@ mod x86;
 use std::fmt::Debug;
 use std::ops::{Add, AddAssign, Mul};
 
+pub use path::{KernelPath, kernel_path};
 pub use pool::{set_threads, threads};
 pub(crate) use pool::{split_like_last_product, within_split};
 
@@ -156,7 +160,7 @@ impl GemmScalar for f32 {}
 impl GemmScalar for f64 {}
 
 mod sealed {
-    use super::Kernels;
+    use super::{KernelPath, Kernels};
 
     /// Kernel selection, hidden from the public API. The `gemm_` prefixes
     /// keep these items from clashing with those of traits that require
@@ -164,37 +168,44 @@ mod sealed {
     pub trait Sealed: Sized + 'static {
         /// Additive identity.
         const GEMM_ZERO: Self;
-        /// The fastest kernels the running CPU supports.
-        fn gemm_kernels() -> &'static Kernels<Self>;
-        /// Kernels in plain Rust, correct on every target.
-        fn gemm_portable_kernels() -> &'static Kernels<Self>;
+        /// The kernels of `path`, if it exists on this target (whether the
+        /// CPU runs it is [`KernelPath::is_supported`]).
+        fn gemm_kernels_for(path: KernelPath) -> Option<&'static Kernels<Self>>;
+        /// The kernels of [`super::kernel_path`].
+        fn gemm_kernels() -> &'static Kernels<Self> {
+            Self::gemm_kernels_for(super::kernel_path())
+                .or_else(|| Self::gemm_kernels_for(KernelPath::Portable))
+                .expect("the portable kernels exist on every target")
+        }
     }
 
     impl Sealed for f32 {
         const GEMM_ZERO: Self = 0.0;
-        fn gemm_kernels() -> &'static Kernels<f32> {
-            #[cfg(target_arch = "x86_64")]
-            if super::x86::has_avx2_fma() {
-                return &super::x86::F32;
+        fn gemm_kernels_for(path: KernelPath) -> Option<&'static Kernels<f32>> {
+            match path {
+                #[cfg(target_arch = "x86_64")]
+                KernelPath::Avx512 => Some(&super::x86::avx512::F32),
+                #[cfg(target_arch = "x86_64")]
+                KernelPath::Avx2 => Some(&super::x86::F32),
+                KernelPath::Portable => Some(&super::portable::F32),
+                #[allow(unreachable_patterns)] // reachable off x86-64
+                _ => None,
             }
-            &super::portable::F32
-        }
-        fn gemm_portable_kernels() -> &'static Kernels<f32> {
-            &super::portable::F32
         }
     }
 
     impl Sealed for f64 {
         const GEMM_ZERO: Self = 0.0;
-        fn gemm_kernels() -> &'static Kernels<f64> {
-            #[cfg(target_arch = "x86_64")]
-            if super::x86::has_avx2_fma() {
-                return &super::x86::F64;
+        fn gemm_kernels_for(path: KernelPath) -> Option<&'static Kernels<f64>> {
+            match path {
+                #[cfg(target_arch = "x86_64")]
+                KernelPath::Avx512 => Some(&super::x86::avx512::F64),
+                #[cfg(target_arch = "x86_64")]
+                KernelPath::Avx2 => Some(&super::x86::F64),
+                KernelPath::Portable => Some(&super::portable::F64),
+                #[allow(unreachable_patterns)] // reachable off x86-64
+                _ => None,
             }
-            &super::portable::F64
-        }
-        fn gemm_portable_kernels() -> &'static Kernels<f64> {
-            &super::portable::F64
         }
     }
 }
@@ -251,6 +262,22 @@ type SparseForward<T> =
 type SparseAtB<T> =
     unsafe fn(m: usize, k: usize, n: usize, a: &[T], d: &[T], first_col: usize, c: &mut [T]);
 
+/// A register tile `width` columns wide, `width` less than the table's `nr`,
+/// that reads the first `width` columns of an `nr`-wide packed panel.
+struct NarrowTile<T> {
+    kernel: MicroKernel<T>,
+    width: usize,
+}
+
+// Not derived: that would require `T: Copy`, and a function pointer is `Copy` for any `T`.
+impl<T> Clone for NarrowTile<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for NarrowTile<T> {}
+
 /// One instruction set's kernels and cache blocking for one element type.
 #[doc(hidden)]
 pub struct Kernels<T> {
@@ -265,16 +292,17 @@ pub struct Kernels<T> {
     /// Columns of a packed `B` block.
     nc: usize,
     micro: MicroKernel<T>,
-    /// An `mr×(nr/2)` tile for the last panel when at most half of it is real
-    /// columns (e.g. the 2 columns past 48 of a 50-wide layer): it costs half
-    /// the FMAs of `micro`, which would multiply 14 padding zeros there.
-    narrow_micro: Option<MicroKernel<T>>,
-    /// The last columns past whole panels (and past a half-width one, when
-    /// there are more than `nr / 2`) when there are at most `nr / 4` of
-    /// them and `A`'s rows are contiguous (forward, input gradient): dot
-    /// products along those rows cost FMAs for the real columns only, where
-    /// even `narrow_micro` spends them on `nr / 2`. A 50-wide f32 layer's 2
-    /// last columns took a fifth of its forward product with `narrow_micro`.
+    /// A tile narrower than `nr` for the last panel when that panel's real
+    /// columns fit in it (e.g. the 2 columns past 48 of a 50-wide layer with
+    /// AVX2's 16-wide panels): it costs a fraction of the FMAs of `micro`,
+    /// which would multiply padding zeros there.
+    narrow_micro: Option<NarrowTile<T>>,
+    /// The last columns past whole panels and narrow tiles when there are at
+    /// most half a narrow tile of them (`nr / 4` without one) and `A`'s rows
+    /// are contiguous (forward, input gradient): dot products along those
+    /// rows cost FMAs for the real columns only, where even `narrow_micro`
+    /// spends them on its whole width. A 50-wide f32 layer's 2 last columns
+    /// took a fifth of its forward product with `narrow_micro`.
     skinny_dot: Option<SkinnyKernel<T>>,
     /// The same, when `A`'s columns are contiguous (the weight gradient's
     /// `xᵀ`): vectors down the columns of `A` times broadcast values of `B`.

@@ -32,12 +32,14 @@ trait TestFloat: GemmScalar {
     fn from_f64(x: f64) -> Self;
     fn to_f64(self) -> f64;
     /// The kernel tables to check on this machine.
+    /// Every path this CPU runs, called directly rather than through
+    /// [`kernel_path`], which is fixed for the whole process.
     fn tables() -> Vec<(&'static str, &'static Kernels<Self>)> {
-        let mut tables = vec![("portable", Self::gemm_portable_kernels())];
-        if !std::ptr::eq(Self::gemm_kernels(), Self::gemm_portable_kernels()) {
-            tables.push(("native", Self::gemm_kernels()));
-        }
-        tables
+        KernelPath::ALL
+            .into_iter()
+            .filter(|path| path.is_supported())
+            .filter_map(|path| Some((path.name(), Self::gemm_kernels_for(path)?)))
+            .collect()
     }
 }
 
@@ -135,6 +137,14 @@ const SHAPES: &[(usize, usize, usize)] = &[
     (784, 100, 10),
     (300, 70, 17),
     (520, 40, 50),
+    // The AVX-512 tables' edges: 48-wide f32 and 24-wide f64 panels, 16- and
+    // 8-wide narrow tiles, up to 8 skinny columns, 8-row tiles.
+    (29, 130, 64),
+    (17, 45, 60),
+    (11, 300, 56),
+    (8, 1, 30),
+    (40, 257, 28),
+    (23, 64, 97),
 ];
 
 /// Runs `check(table_name, kernels, sparsity, zeros)` for every table,
@@ -465,13 +475,13 @@ fn blocking_fits_the_stack_buffers() {
         assert!(kernels.kc * kernels.nc * size_of::<T>() <= dense::B_BLOCK_BYTES);
         assert_eq!(kernels.mc % kernels.mr, 0);
         assert_eq!(kernels.nc % kernels.nr, 0);
+        if let Some(narrow) = kernels.narrow_micro {
+            assert!(narrow.width < kernels.nr);
+        }
     }
-    check(&portable::F32);
-    check(&portable::F64);
-    #[cfg(target_arch = "x86_64")]
-    {
-        check(&x86::F32);
-        check(&x86::F64);
+    for path in KernelPath::ALL {
+        <f32 as sealed::Sealed>::gemm_kernels_for(path).map(check);
+        <f64 as sealed::Sealed>::gemm_kernels_for(path).map(check);
     }
 }
 

@@ -1,14 +1,15 @@
-//! AVX2 + FMA kernels for x86-64, selected at run time.
+//! AVX2 + FMA kernels for x86-64, selected at run time, and (in `avx512`)
+//! their AVX-512 twins, written from the same macros.
 //!
-//! Zen 4 (and every AVX2 core since Haswell) retires two 256-bit FMAs per
-//! cycle with a 4-cycle latency, so a kernel needs at least 8 independent
-//! accumulators to keep both pipes busy, and there are 16 ymm registers.
+//! Every AVX2 core since Haswell retires two 256-bit FMAs per cycle with a
+//! 4-cycle latency, so a kernel needs at least 8 independent accumulators to
+//! keep both pipes busy, and there are 16 ymm registers.
 
 use std::arch::x86_64::*;
 use std::mem::MaybeUninit;
 
-use super::Kernels;
 use super::dense::{APanel, SkinnyBlock, pack_b};
+use super::{Kernels, NarrowTile};
 
 /// True when this CPU runs the kernels of this file.
 pub(super) fn has_avx2_fma() -> bool {
@@ -26,7 +27,10 @@ pub(super) static F32: Kernels<f32> = Kernels {
     mc: 48,
     nc: 128,
     micro: micro_f32,
-    narrow_micro: Some(narrow_micro_f32),
+    narrow_micro: Some(NarrowTile {
+        kernel: narrow_micro_f32,
+        width: 8,
+    }),
     skinny_dot: Some(skinny_dot_f32),
     skinny_axpy: Some(skinny_axpy_f32),
     pack_b: pack_b::<f32, 16>,
@@ -47,7 +51,10 @@ pub(super) static F64: Kernels<f64> = Kernels {
     mc: 48,
     nc: 64,
     micro: micro_f64,
-    narrow_micro: Some(narrow_micro_f64),
+    narrow_micro: Some(NarrowTile {
+        kernel: narrow_micro_f64,
+        width: 4,
+    }),
     skinny_dot: Some(skinny_dot_f64),
     skinny_axpy: Some(skinny_axpy_f64),
     pack_b: pack_b::<f64, 8>,
@@ -57,66 +64,69 @@ pub(super) static F64: Kernels<f64> = Kernels {
     sparse_at_b_from: 0.60,
 };
 
-/// Writes the 6×(2·lanes) register-tile kernel for one element type: the f32 and f64
-/// kernels differ only in their vector intrinsics.
+/// Writes an `mr×(nv·lanes)` register-tile kernel (see [`super::MicroKernel`])
+/// for one instruction set and element type: the kernels differ only in their
+/// vector intrinsics and tile shape. `$broadcast` takes a reference.
 macro_rules! micro_kernel {
-    ($name:ident, $t:ty, $lanes:literal, $tile:literal, $setzero:ident, $loadu:ident,
-     $broadcast:ident, $fmadd:ident, $add:ident, $storeu:ident) => {
+    ($name:ident, $features:literal, $t:ty, $lanes:literal, $mr:literal, $nv:literal,
+     $setzero:ident, $loadu:ident, $broadcast:ident, $fmadd:ident, $add:ident, $storeu:ident) => {
         /// See [`super::MicroKernel`].
         ///
         /// # Safety
-        #[doc = concat!("AVX2 and FMA are available; the contract of [`super::MicroKernel`] holds for ", $tile, ".")]
-        #[target_feature(enable = "avx2,fma")]
+        #[doc = concat!("The CPU has ", $features, "; the contract of [`super::MicroKernel`] holds for ",
+                        $mr, " rows of ", $nv, " vectors.")]
+        #[target_feature(enable = $features)]
         unsafe fn $name(kc: usize, a: &APanel<$t>, b: *const $t, c: *mut $t, ldc: usize, accumulate: bool) {
-            const WIDTH: usize = 2 * $lanes;
-            let mut acc = [[$setzero(); 2]; 6];
+            const WIDTH: usize = $nv * $lanes;
+            let mut acc = [[$setzero(); $nv]; $mr];
             let offsets = a.row_offsets;
             let mut a_step = a.ptr;
             for p in 0..kc {
                 // SAFETY: step p < kc of A rows valid for kc steps and a B panel of kc·WIDTH.
                 unsafe {
-                    let b_lo = $loadu(b.add(WIDTH * p));
-                    let b_hi = $loadu(b.add(WIDTH * p + $lanes));
+                    let mut b_step = [$setzero(); $nv];
+                    for (v, b_vector) in b_step.iter_mut().enumerate() {
+                        *b_vector = $loadu(b.add(WIDTH * p + v * $lanes));
+                    }
                     for (acc_row, &offset) in acc.iter_mut().zip(&offsets) {
                         let a_value = $broadcast(&*a_step.add(offset));
-                        acc_row[0] = $fmadd(a_value, b_lo, acc_row[0]);
-                        acc_row[1] = $fmadd(a_value, b_hi, acc_row[1]);
+                        for (sum, &b_vector) in acc_row.iter_mut().zip(&b_step) {
+                            *sum = $fmadd(a_value, b_vector, *sum);
+                        }
                     }
                     a_step = a_step.wrapping_add(a.step);
                 }
             }
             for (r, acc_row) in acc.iter().enumerate() {
-                // SAFETY: row r < 6 of a 6×WIDTH tile with row stride ldc.
-                unsafe {
-                    let row = c.add(r * ldc);
-                    let (mut lo, mut hi) = (acc_row[0], acc_row[1]);
-                    if accumulate {
-                        lo = $add(lo, $loadu(row));
-                        hi = $add(hi, $loadu(row.add($lanes)));
+                for (v, &sum) in acc_row.iter().enumerate() {
+                    // SAFETY: vector v of row r < mr of the tile with row stride ldc.
+                    unsafe {
+                        let out = c.add(r * ldc + v * $lanes);
+                        let value = if accumulate { $add(sum, $loadu(out)) } else { sum };
+                        $storeu(out, value);
                     }
-                    $storeu(row, lo);
-                    $storeu(row.add($lanes), hi);
                 }
             }
         }
     };
 }
 
-/// Writes the 6×lanes kernel that covers the first half of a packed 2·lanes panel:
-/// one register per row, and two sets of sums (even and odd steps), because six
-/// FMA chains alone would wait on the FMA latency.
+/// Writes the `mr×lanes` kernel that covers the first vector of a packed
+/// panel: one register per row, and two sets of sums (even and odd steps),
+/// because `mr` FMA chains alone would wait on the FMA latency.
 macro_rules! narrow_micro_kernel {
-    ($name:ident, $t:ty, $lanes:literal, $tile:literal, $setzero:ident, $loadu:ident,
-     $broadcast:ident, $fmadd:ident, $add:ident, $storeu:ident) => {
-        /// See [`super::MicroKernel`], for a tile `nr / 2` wide over panels `nr` wide.
+    ($name:ident, $features:literal, $t:ty, $lanes:literal, $mr:literal, $nr:literal,
+     $setzero:ident, $loadu:ident, $broadcast:ident, $fmadd:ident, $add:ident, $storeu:ident) => {
+        /// See [`super::MicroKernel`], for a tile one vector wide over wider panels.
         ///
         /// # Safety
-        #[doc = concat!("AVX2 and FMA are available; the contract of [`super::MicroKernel`] holds for ", $tile, ".")]
-        #[target_feature(enable = "avx2,fma")]
+        #[doc = concat!("The CPU has ", $features, "; the contract of [`super::MicroKernel`] holds for ",
+                        $mr, " rows of one vector over panels ", $nr, " wide.")]
+        #[target_feature(enable = $features)]
         unsafe fn $name(kc: usize, a: &APanel<$t>, b: *const $t, c: *mut $t, ldc: usize, accumulate: bool) {
-            const WIDTH: usize = 2 * $lanes;
-            let mut even = [$setzero(); 6];
-            let mut odd = [$setzero(); 6];
+            const WIDTH: usize = $nr;
+            let mut even = [$setzero(); $mr];
+            let mut odd = [$setzero(); $mr];
             let offsets = a.row_offsets;
             let mut a_step = a.ptr;
             for p in (0..kc / 2).map(|pair| 2 * pair) {
@@ -125,7 +135,7 @@ macro_rules! narrow_micro_kernel {
                     let b_even = $loadu(b.add(WIDTH * p));
                     let b_odd = $loadu(b.add(WIDTH * (p + 1)));
                     let a_next = a_step.wrapping_add(a.step);
-                    for r in 0..6 {
+                    for r in 0..$mr {
                         even[r] = $fmadd($broadcast(&*a_step.add(offsets[r])), b_even, even[r]);
                         odd[r] = $fmadd($broadcast(&*a_next.add(offsets[r])), b_odd, odd[r]);
                     }
@@ -136,13 +146,13 @@ macro_rules! narrow_micro_kernel {
                 // SAFETY: the last step, kc - 1, as above.
                 unsafe {
                     let b_last = $loadu(b.add(WIDTH * (kc - 1)));
-                    for r in 0..6 {
+                    for r in 0..$mr {
                         even[r] = $fmadd($broadcast(&*a_step.add(offsets[r])), b_last, even[r]);
                     }
                 }
             }
-            for r in 0..6 {
-                // SAFETY: row r < 6 of a 6×lanes tile with row stride ldc.
+            for r in 0..$mr {
+                // SAFETY: row r < mr of an mr×lanes tile with row stride ldc.
                 unsafe {
                     let row = c.add(r * ldc);
                     let mut sum = $add(even[r], odd[r]);
@@ -158,9 +168,11 @@ macro_rules! narrow_micro_kernel {
 
 micro_kernel!(
     micro_f32,
+    "avx2,fma",
     f32,
     8,
-    "6×16",
+    6,
+    2,
     _mm256_setzero_ps,
     _mm256_loadu_ps,
     _mm256_broadcast_ss,
@@ -170,9 +182,11 @@ micro_kernel!(
 );
 micro_kernel!(
     micro_f64,
+    "avx2,fma",
     f64,
     4,
-    "6×8",
+    6,
+    2,
     _mm256_setzero_pd,
     _mm256_loadu_pd,
     _mm256_broadcast_sd,
@@ -183,9 +197,11 @@ micro_kernel!(
 
 narrow_micro_kernel!(
     narrow_micro_f32,
+    "avx2,fma",
     f32,
     8,
-    "6×8",
+    6,
+    16,
     _mm256_setzero_ps,
     _mm256_loadu_ps,
     _mm256_broadcast_ss,
@@ -195,9 +211,11 @@ narrow_micro_kernel!(
 );
 narrow_micro_kernel!(
     narrow_micro_f64,
+    "avx2,fma",
     f64,
     4,
-    "6×4",
+    6,
+    8,
     _mm256_setzero_pd,
     _mm256_loadu_pd,
     _mm256_broadcast_sd,
@@ -766,6 +784,8 @@ mod sparse_f64;
 
 use sparse_f32::{sparse_at_b as sparse_at_b_f32, sparse_forward as sparse_forward_f32};
 use sparse_f64::{sparse_at_b as sparse_at_b_f64, sparse_forward as sparse_forward_f64};
+
+pub(super) mod avx512;
 
 #[cfg(test)]
 mod tests {

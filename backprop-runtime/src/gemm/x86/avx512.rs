@@ -1,0 +1,136 @@
+//! AVX-512F dense kernels: the AVX2 sources of `x86.rs` at 16 f32 (8 f64) lanes.
+//!
+//! There are 32 zmm registers, so the tile is 8 rows of 3 vectors: 24
+//! accumulators, 3 `B` vectors and a broadcast, and each step's 11 loads
+//! feed 24 FMAs. Three vectors (48 f32) cover the book's 50-wide layer but
+//! for 2 skinny columns. The skinny and zero-skipping kernels are the AVX2
+//! ones (see the module docs of `gemm`).
+
+use std::arch::x86_64::*;
+
+use super::super::dense::{APanel, pack_b};
+use super::super::{Kernels, NarrowTile};
+use super::{
+    skinny_axpy_f32, skinny_axpy_f64, skinny_dot_f32, skinny_dot_f64, sparse_at_b_f32,
+    sparse_at_b_f64, sparse_forward_f32, sparse_forward_f64,
+};
+
+/// True when this CPU runs the kernels of this file.
+pub(in super::super) fn has_avx512() -> bool {
+    super::has_avx2_fma() && is_x86_feature_detected!("avx512f")
+}
+
+/// 8×48 tiles. A `kc`=128 panel of `B` is 24 KiB, half of a 48 KiB L1 (Zen 5,
+/// Intel since Ice Lake); `nc` is as many panels as the 128 KiB buffer holds.
+pub(in super::super) static F32: Kernels<f32> = Kernels {
+    mr: 8,
+    nr: 48,
+    kc: 128,
+    mc: 24,
+    nc: 240,
+    micro: micro_f32,
+    narrow_micro: Some(NarrowTile {
+        kernel: narrow_micro_f32,
+        width: 16,
+    }),
+    skinny_dot: Some(skinny_dot_f32),
+    skinny_axpy: Some(skinny_axpy_f32),
+    pack_b: pack_b::<f32, 48>,
+    sparse_forward: sparse_forward_f32,
+    sparse_at_b: sparse_at_b_f32,
+    sparse_forward_from: 0.55,
+    sparse_at_b_from: 0.60,
+};
+
+/// 8×24 tiles, the f64 twin, with the same panel size in bytes.
+pub(in super::super) static F64: Kernels<f64> = Kernels {
+    mr: 8,
+    nr: 24,
+    kc: 128,
+    mc: 48,
+    nc: 120,
+    micro: micro_f64,
+    narrow_micro: Some(NarrowTile {
+        kernel: narrow_micro_f64,
+        width: 8,
+    }),
+    skinny_dot: Some(skinny_dot_f64),
+    skinny_axpy: Some(skinny_axpy_f64),
+    pack_b: pack_b::<f64, 24>,
+    sparse_forward: sparse_forward_f64,
+    sparse_at_b: sparse_at_b_f64,
+    sparse_forward_from: 0.52,
+    sparse_at_b_from: 0.60,
+};
+
+/// `_mm512_set1_ps` from a reference, the signature of `_mm256_broadcast_ss`.
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn broadcast_f32(value: &f32) -> __m512 {
+    _mm512_set1_ps(*value)
+}
+
+/// `_mm512_set1_pd` from a reference, the signature of `_mm256_broadcast_sd`.
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn broadcast_f64(value: &f64) -> __m512d {
+    _mm512_set1_pd(*value)
+}
+
+micro_kernel!(
+    micro_f32,
+    "avx512f",
+    f32,
+    16,
+    8,
+    3,
+    _mm512_setzero_ps,
+    _mm512_loadu_ps,
+    broadcast_f32,
+    _mm512_fmadd_ps,
+    _mm512_add_ps,
+    _mm512_storeu_ps
+);
+micro_kernel!(
+    micro_f64,
+    "avx512f",
+    f64,
+    8,
+    8,
+    3,
+    _mm512_setzero_pd,
+    _mm512_loadu_pd,
+    broadcast_f64,
+    _mm512_fmadd_pd,
+    _mm512_add_pd,
+    _mm512_storeu_pd
+);
+
+narrow_micro_kernel!(
+    narrow_micro_f32,
+    "avx512f",
+    f32,
+    16,
+    8,
+    48,
+    _mm512_setzero_ps,
+    _mm512_loadu_ps,
+    broadcast_f32,
+    _mm512_fmadd_ps,
+    _mm512_add_ps,
+    _mm512_storeu_ps
+);
+narrow_micro_kernel!(
+    narrow_micro_f64,
+    "avx512f",
+    f64,
+    8,
+    8,
+    24,
+    _mm512_setzero_pd,
+    _mm512_loadu_pd,
+    broadcast_f64,
+    _mm512_fmadd_pd,
+    _mm512_add_pd,
+    _mm512_storeu_pd
+);
