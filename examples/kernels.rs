@@ -1,6 +1,7 @@
 //! backprop's own figures for `bench/run.sh`: the matrix-product rate at a large square
 //! size (all threads), and the book's network predicting a large batch, both in f32
-//! and f64, as one JSON object on standard output.
+//! and f64, on dense and on MNIST-like inputs, as one JSON object on standard output,
+//! with the kernel path used (see `BACKPROP_KERNELS` in the `gemm` docs).
 //!
 //! `cargo run --release --example kernels -- --size 2048 --repeats 20 --rows 10000`
 
@@ -66,11 +67,18 @@ fn matmul_rate<T: Float>(n: usize, repeats: usize, rng: &mut StdRng) -> String {
     )
 }
 
-/// `predict` on dense inputs, uniform in (0, 1): no zero to skip.
-fn predict_seconds<T: Float>(rows: usize, repeats: usize, rng: &mut StdRng) -> String {
+/// `predict` on inputs uniform in (0, 1) where a fraction `zeros` of them (placed at
+/// random) is 0: 0 gives dense inputs, 0.81 MNIST's share of blank pixels.
+fn predict_seconds<T: Float>(rows: usize, zeros: f64, repeats: usize, rng: &mut StdRng) -> String {
     let net = TwoLayerNet::<T>::new(rng);
     let values: Vec<T> = (0..rows * 784)
-        .map(|_| T::from_f64(rng.random_range(f64::EPSILON..1.0)))
+        .map(|_| {
+            if rng.random::<f64>() < zeros {
+                T::zero()
+            } else {
+                T::from_f64(rng.random_range(f64::EPSILON..1.0))
+            }
+        })
         .collect();
     let x = Batch::<T, 784>::from_vec(values).expect("whole rows");
     let mut scratch = TwoLayerNetScratch::default();
@@ -79,17 +87,23 @@ fn predict_seconds<T: Float>(rows: usize, repeats: usize, rng: &mut StdRng) -> S
     format!("{{\"best\": {best}, \"median\": {median}}}")
 }
 
+/// The share of MNIST's pixels that are 0.
+const MNIST_ZEROS: f64 = 0.81;
+
 fn main() {
     let args = Args::parse();
     let mut rng = StdRng::seed_from_u64(0);
     println!(
-        "{{\"size\": {}, \"rows\": {}, \"threads\": {}, \"float32_gflops\": {}, \"float64_gflops\": {}, \"predict_float32_seconds\": {}, \"predict_float64_seconds\": {}}}",
+        "{{\"size\": {}, \"rows\": {}, \"threads\": {}, \"kernels\": \"{}\", \"float32_gflops\": {}, \"float64_gflops\": {}, \"predict_float32_seconds\": {}, \"predict_float64_seconds\": {}, \"predict_mnist_like_float32_seconds\": {}, \"predict_mnist_like_float64_seconds\": {}}}",
         args.size,
         args.rows,
         backprop::parallel::threads(),
+        backprop::gemm::kernel_path(),
         matmul_rate::<f32>(args.size, args.repeats, &mut rng),
         matmul_rate::<f64>(args.size, args.repeats, &mut rng),
-        predict_seconds::<f32>(args.rows, args.repeats, &mut rng),
-        predict_seconds::<f64>(args.rows, args.repeats, &mut rng),
+        predict_seconds::<f32>(args.rows, 0.0, args.repeats, &mut rng),
+        predict_seconds::<f64>(args.rows, 0.0, args.repeats, &mut rng),
+        predict_seconds::<f32>(args.rows, MNIST_ZEROS, args.repeats, &mut rng),
+        predict_seconds::<f64>(args.rows, MNIST_ZEROS, args.repeats, &mut rng),
     );
 }

@@ -473,14 +473,17 @@ unsafe fn run_tile<T: GemmScalar>(
             )
         };
     }
-    let mut scratch = [T::GEMM_ZERO; MAX_TILE];
+    // Uninitialised: the kernel overwrites (accumulate false) the part read
+    // back, and zeroing all of MAX_TILE per edge tile would cost more than
+    // the tile itself for a small kc.
+    let mut scratch = [MaybeUninit::<T>::uninit(); MAX_TILE];
     // SAFETY: scratch holds mr×nr ≤ MAX_TILE values with row stride nr.
     unsafe {
         micro(
             kc,
             a_panel,
             b_panel.as_ptr(),
-            scratch.as_mut_ptr(),
+            scratch.as_mut_ptr().cast(),
             nr,
             false,
         );
@@ -488,7 +491,10 @@ unsafe fn run_tile<T: GemmScalar>(
     for (i, scratch_row) in scratch.chunks_exact(nr).take(tile.rows).enumerate() {
         // SAFETY: row i of the rows×cols tile.
         let c_row = unsafe { std::slice::from_raw_parts_mut(tile.c.add(i * tile.ld), tile.cols) };
-        for (c_value, &value) in c_row.iter_mut().zip(scratch_row) {
+        for (c_value, value) in c_row.iter_mut().zip(scratch_row) {
+            // SAFETY: the kernel wrote the first `width` ≥ cols values of each
+            // of its mr ≥ rows rows.
+            let value = unsafe { value.assume_init() };
             *c_value = if tile.accumulate {
                 *c_value + value
             } else {

@@ -22,18 +22,23 @@
 //! operand is skipped, where the dense product would give NaN.)
 //! [`Sparsity::Auto`] estimates the zero fraction of `A` with
 //! [`zero_fraction`] and uses the sparse kernel when that fraction is at least
-//! the crossover measured on an AMD EPYC (Zen 4), one thread, at
-//! 100×784×50 with randomly placed zeros:
+//! the crossover measured by `examples/sparse_crossover.rs` for the book's
+//! 784→50 layer with randomly placed zeros, at a training batch (100 rows;
+//! AVX2 and portable on an AMD EPYC Zen 4, one thread, AVX-512 on a Zen 5,
+//! two threads) and at an inference batch (10,000 rows; Zen 5, two threads).
+//! The first figure applies below 1,000 rows, the second from there:
 //!
 //! | kernels | forward | weight gradient |
 //! | --- | --- | --- |
-//! | AVX2 f32 | 0.55 | 0.60 |
-//! | AVX2 f64 | 0.52 | 0.60 |
-//! | portable f32 | 0.62 | 0.60 |
-//! | portable f64 | 0.42 | 0.42 |
+//! | AVX-512 f32 | 0.65, 0.70 | 0.80, 0.55 |
+//! | AVX-512 f64 | 0.70, never | 0.85, 0.60 |
+//! | AVX2 f32 | 0.55, 0.45 | 0.60, 0.40 |
+//! | AVX2 f64 | 0.52, 0.55 | 0.60, 0.30 |
+//! | portable f32 | 0.62, 0.65 | 0.60, 0.65 |
+//! | portable f64 | 0.42, 0.55 | 0.42, 0.40 |
 //!
-//! On real MNIST batches (81 % zeros) the sparse kernels take about 0.45×
-//! (forward) and 0.5× (weight gradient) the time of the dense ones.
+//! On real MNIST batches (81 % zeros) the AVX2 sparse kernels take about
+//! 0.45× (forward) and 0.5× (weight gradient) the time of the dense ones.
 //!
 //! # Instruction sets
 //!
@@ -278,6 +283,35 @@ impl<T> Clone for NarrowTile<T> {
 
 impl<T> Copy for NarrowTile<T> {}
 
+/// The zero fraction of `A` from which a zero-skipping kernel beats the dense
+/// one, measured by `examples/sparse_crossover.rs` at a training batch (100
+/// rows) and at an inference batch (10,000 rows) of the book's 784→50 layer.
+/// The dense kernels run closer to the machine's peak on many rows, so the
+/// crossover moves up there; `f64::INFINITY` means the dense kernel was never
+/// slower.
+#[derive(Clone, Copy, Debug)]
+struct Crossover {
+    /// At 100 rows, and up to [`Crossover::LARGE_FROM`].
+    small: f64,
+    /// At 10,000 rows, and from [`Crossover::LARGE_FROM`].
+    large: f64,
+}
+
+impl Crossover {
+    /// Rows from which the `large` crossover applies: the geometric middle of
+    /// the two batches measured.
+    const LARGE_FROM: usize = 1000;
+
+    /// The crossover for a product over `rows` rows of the batch.
+    fn at(self, rows: usize) -> f64 {
+        if rows >= Self::LARGE_FROM {
+            self.large
+        } else {
+            self.small
+        }
+    }
+}
+
 /// One instruction set's kernels and cache blocking for one element type.
 #[doc(hidden)]
 pub struct Kernels<T> {
@@ -311,9 +345,9 @@ pub struct Kernels<T> {
     sparse_forward: SparseForward<T>,
     sparse_at_b: SparseAtB<T>,
     /// Zero fraction of `A` from which `sparse_forward` beats the dense product.
-    sparse_forward_from: f64,
+    sparse_forward_from: Crossover,
     /// Zero fraction of `A` from which `sparse_at_b` beats the dense product.
-    sparse_at_b_from: f64,
+    sparse_at_b_from: Crossover,
 }
 
 /// Checks that `slice` holds a `rows × cols` matrix.
@@ -379,7 +413,7 @@ pub fn matmul_bias<T: GemmScalar>(
     }
     check_len(OP, "c", c, m, n)?;
     let kernels = T::gemm_kernels();
-    if use_sparse(a, sparsity, kernels.sparse_forward_from) {
+    if use_sparse(a, sparsity, kernels.sparse_forward_from.at(m)) {
         sparse::forward(kernels, m, k, n, a, b, bias, c);
     } else {
         dense::forward(kernels, m, k, n, a, b, bias, c);
@@ -417,7 +451,7 @@ pub fn matmul_at_b<T: GemmScalar>(
     check_len(OP, "d", d, m, n)?;
     check_len(OP, "c", c, k, n)?;
     let kernels = T::gemm_kernels();
-    if use_sparse(a, sparsity, kernels.sparse_at_b_from) {
+    if use_sparse(a, sparsity, kernels.sparse_at_b_from.at(m)) {
         sparse::at_b(kernels, m, k, n, a, d, c);
     } else {
         dense::at_b(kernels, m, k, n, a, d, c);

@@ -2,7 +2,7 @@
 //! AVX2/FMA (the tests check them against the naive product on every machine).
 
 use super::dense::{APanel, pack_b};
-use super::{GemmScalar, Kernels};
+use super::{Crossover, GemmScalar, Kernels};
 
 /// 4×8 (f32) and 4×4 (f64) tiles keep 8 SSE2 registers of accumulators, so the
 /// baseline x86-64 and AArch64 vector units can hold them without spilling.
@@ -19,8 +19,14 @@ pub(super) static F32: Kernels<f32> = Kernels {
     pack_b: pack_b::<f32, 8>,
     sparse_forward: sparse_forward::<f32>,
     sparse_at_b: sparse_at_b::<f32>,
-    sparse_forward_from: 0.62,
-    sparse_at_b_from: 0.60,
+    sparse_forward_from: Crossover {
+        small: 0.62,
+        large: 0.65,
+    },
+    sparse_at_b_from: Crossover {
+        small: 0.60,
+        large: 0.65,
+    },
 };
 
 /// The f64 twin (crossovers measured like the f32 ones; see the module docs).
@@ -37,8 +43,14 @@ pub(super) static F64: Kernels<f64> = Kernels {
     pack_b: pack_b::<f64, 4>,
     sparse_forward: sparse_forward::<f64>,
     sparse_at_b: sparse_at_b::<f64>,
-    sparse_forward_from: 0.42,
-    sparse_at_b_from: 0.42,
+    sparse_forward_from: Crossover {
+        small: 0.42,
+        large: 0.55,
+    },
+    sparse_at_b_from: Crossover {
+        small: 0.42,
+        large: 0.40,
+    },
 };
 
 /// Portable register tile; see [`super::MicroKernel`] for the contract.

@@ -9,7 +9,7 @@ use std::arch::x86_64::*;
 use std::mem::MaybeUninit;
 
 use super::dense::{APanel, SkinnyBlock, pack_b};
-use super::{Kernels, NarrowTile};
+use super::{Crossover, Kernels, NarrowTile};
 
 /// True when this CPU runs the kernels of this file.
 pub(super) fn has_avx2_fma() -> bool {
@@ -36,8 +36,14 @@ pub(super) static F32: Kernels<f32> = Kernels {
     pack_b: pack_b::<f32, 16>,
     sparse_forward: sparse_forward_f32,
     sparse_at_b: sparse_at_b_f32,
-    sparse_forward_from: 0.55,
-    sparse_at_b_from: 0.60,
+    sparse_forward_from: Crossover {
+        small: 0.55,
+        large: 0.45,
+    },
+    sparse_at_b_from: Crossover {
+        small: 0.60,
+        large: 0.40,
+    },
 };
 
 /// 6×8 tile, the f64 twin of the f32 one (4 lanes per register), with the
@@ -60,8 +66,14 @@ pub(super) static F64: Kernels<f64> = Kernels {
     pack_b: pack_b::<f64, 8>,
     sparse_forward: sparse_forward_f64,
     sparse_at_b: sparse_at_b_f64,
-    sparse_forward_from: 0.52,
-    sparse_at_b_from: 0.60,
+    sparse_forward_from: Crossover {
+        small: 0.52,
+        large: 0.55,
+    },
+    sparse_at_b_from: Crossover {
+        small: 0.60,
+        large: 0.30,
+    },
 };
 
 /// Writes an `mr×(nv·lanes)` register-tile kernel (see [`super::MicroKernel`])

@@ -4,12 +4,14 @@
 //! accumulators, 3 `B` vectors and a broadcast, and each step's 11 loads
 //! feed 24 FMAs. Three vectors (48 f32) cover the book's 50-wide layer but
 //! for 2 skinny columns. The skinny and zero-skipping kernels are the AVX2
-//! ones (see the module docs of `gemm`).
+//! ones: zero-skipping kernels on zmm registers measured no faster at 100
+//! rows and slower at 10,000 (`docs/performance.md`). The dense tiles being
+//! twice as fast, zero skipping pays from more zeros than with AVX2.
 
 use std::arch::x86_64::*;
 
 use super::super::dense::{APanel, pack_b};
-use super::super::{Kernels, NarrowTile};
+use super::super::{Crossover, Kernels, NarrowTile};
 use super::{
     skinny_axpy_f32, skinny_axpy_f64, skinny_dot_f32, skinny_dot_f64, sparse_at_b_f32,
     sparse_at_b_f64, sparse_forward_f32, sparse_forward_f64,
@@ -17,7 +19,9 @@ use super::{
 
 /// True when this CPU runs the kernels of this file.
 pub(in super::super) fn has_avx512() -> bool {
-    super::has_avx2_fma() && is_x86_feature_detected!("avx512f")
+    super::has_avx2_fma()
+        && is_x86_feature_detected!("avx512f")
+        && is_x86_feature_detected!("avx512vl")
 }
 
 /// 8×48 tiles. A `kc`=128 panel of `B` is 24 KiB, half of a 48 KiB L1 (Zen 5,
@@ -38,8 +42,14 @@ pub(in super::super) static F32: Kernels<f32> = Kernels {
     pack_b: pack_b::<f32, 48>,
     sparse_forward: sparse_forward_f32,
     sparse_at_b: sparse_at_b_f32,
-    sparse_forward_from: 0.55,
-    sparse_at_b_from: 0.60,
+    sparse_forward_from: Crossover {
+        small: 0.65,
+        large: 0.70,
+    },
+    sparse_at_b_from: Crossover {
+        small: 0.80,
+        large: 0.55,
+    },
 };
 
 /// 8×24 tiles, the f64 twin, with the same panel size in bytes.
@@ -59,8 +69,14 @@ pub(in super::super) static F64: Kernels<f64> = Kernels {
     pack_b: pack_b::<f64, 24>,
     sparse_forward: sparse_forward_f64,
     sparse_at_b: sparse_at_b_f64,
-    sparse_forward_from: 0.52,
-    sparse_at_b_from: 0.60,
+    sparse_forward_from: Crossover {
+        small: 0.70,
+        large: f64::INFINITY,
+    },
+    sparse_at_b_from: Crossover {
+        small: 0.85,
+        large: 0.60,
+    },
 };
 
 /// `_mm512_set1_ps` from a reference, the signature of `_mm256_broadcast_ss`.
