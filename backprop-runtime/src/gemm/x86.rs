@@ -239,7 +239,7 @@ narrow_micro_kernel!(
 /// The sums of a 6×2 skinny dot tile: `sums[r][c]` is the sum of the lanes of
 /// `acc[r][c]`. Horizontal adds reduce two rows at once.
 #[target_feature(enable = "avx2,fma")]
-fn tile_sums_f32(acc: &[[__m256; 2]; 6]) -> [[f32; 2]; 6] {
+pub(super) fn tile_sums_f32(acc: &[[__m256; 2]; 6]) -> [[f32; 2]; 6] {
     let mut sums = [[0.0; 2]; 6];
     for pair in 0..3 {
         let (top, bottom) = (&acc[2 * pair], &acc[2 * pair + 1]);
@@ -260,7 +260,7 @@ fn tile_sums_f32(acc: &[[__m256; 2]; 6]) -> [[f32; 2]; 6] {
 
 /// The f64 twin of [`tile_sums_f32`], one row at a time.
 #[target_feature(enable = "avx2,fma")]
-fn tile_sums_f64(acc: &[[__m256d; 2]; 6]) -> [[f64; 2]; 6] {
+pub(super) fn tile_sums_f64(acc: &[[__m256d; 2]; 6]) -> [[f64; 2]; 6] {
     let mut sums = [[0.0; 2]; 6];
     for (row_sums, row) in sums.iter_mut().zip(acc) {
         let pairs = _mm256_hadd_pd(row[0], row[1]);
@@ -291,11 +291,11 @@ fn lane_mask_f64(live: usize) -> __m256i {
     _mm256_cmpgt_epi64(_mm256_set1_epi64x(live), _mm256_setr_epi64x(0, 1, 2, 3))
 }
 
-/// Writes the two skinny kernels (see [`super::SkinnyKernel`]) for one element
-/// type. Both cover two columns at a time (a lone last column is computed twice
+/// Writes the two skinny kernels (see [`super::SkinnyKernel`]) for one
+/// instruction set and element type. Both cover two columns at a time (a lone last column is computed twice
 /// and written once) with 12 accumulators.
 macro_rules! skinny_kernels {
-    ($dot:ident, $axpy:ident, $t:ty, $lanes:literal, $setzero:ident, $loadu:ident,
+    ($dot:ident, $axpy:ident, $features:literal, $t:ty, $lanes:literal, $setzero:ident, $loadu:ident,
      $maskload:ident, $lane_mask:ident, $storeu:ident, $broadcast:ident, $fmadd:ident,
      $tile_sums:ident) => {
         /// [`super::SkinnyKernel`] for `A` with contiguous rows: a 6×2 tile of
@@ -303,7 +303,7 @@ macro_rules! skinny_kernels {
         ///
         /// # Safety
         /// As [`super::SkinnyKernel`], with `a.col_stride == 1`.
-        #[target_feature(enable = "avx2,fma")]
+        #[target_feature(enable = $features)]
         unsafe fn $dot(block: &SkinnyBlock<'_, $t>) {
             let &SkinnyBlock {
                 rows,
@@ -370,7 +370,7 @@ macro_rules! skinny_kernels {
         ///
         /// # Safety
         /// As [`super::SkinnyKernel`], with `a.row_stride == 1`.
-        #[target_feature(enable = "avx2,fma")]
+        #[target_feature(enable = $features)]
         unsafe fn $axpy(block: &SkinnyBlock<'_, $t>) {
             /// Rows `i0..i0 + (V - 1)·lanes + live` of the block: `V`
             /// vectors, the last with `live` rows (masked loads when that is
@@ -378,7 +378,7 @@ macro_rules! skinny_kernels {
             ///
             /// # Safety
             /// As the enclosing kernel, with those rows inside the block.
-            #[target_feature(enable = "avx2,fma")]
+            #[target_feature(enable = $features)]
             unsafe fn tile<const V: usize, const MASKED: bool>(
                 block: &SkinnyBlock<'_, $t>,
                 i0: usize,
@@ -463,6 +463,7 @@ macro_rules! skinny_kernels {
 skinny_kernels!(
     skinny_dot_f32,
     skinny_axpy_f32,
+    "avx2,fma",
     f32,
     8,
     _mm256_setzero_ps,
@@ -477,6 +478,7 @@ skinny_kernels!(
 skinny_kernels!(
     skinny_dot_f64,
     skinny_axpy_f64,
+    "avx2,fma",
     f64,
     4,
     _mm256_setzero_pd,

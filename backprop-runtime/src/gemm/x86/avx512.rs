@@ -3,18 +3,19 @@
 //! There are 32 zmm registers, so the tile is 8 rows of 3 vectors: 24
 //! accumulators, 3 `B` vectors and a broadcast, and each step's 11 loads
 //! feed 24 FMAs. Three vectors (48 f32) cover the book's 50-wide layer but
-//! for 2 skinny columns. The skinny and zero-skipping kernels are the AVX2
+//! for 2 skinny columns. The zero-skipping kernels are the AVX2
 //! ones: zero-skipping kernels on zmm registers measured no faster at 100
 //! rows and slower at 10,000 (`docs/performance.md`). The dense tiles being
 //! twice as fast, zero skipping pays from more zeros than with AVX2.
 
 use std::arch::x86_64::*;
 
+use super::super::dense::SkinnyBlock;
 use super::super::dense::{APanel, pack_b};
 use super::super::{Crossover, Kernels, NarrowTile};
 use super::{
-    skinny_axpy_f32, skinny_axpy_f64, skinny_dot_f32, skinny_dot_f64, sparse_at_b_f32,
-    sparse_at_b_f64, sparse_forward_f32, sparse_forward_f64,
+    sparse_at_b_f32, sparse_at_b_f64, sparse_forward_f32, sparse_forward_f64, tile_sums_f32,
+    tile_sums_f64,
 };
 
 /// True when this CPU runs the kernels of this file.
@@ -149,4 +150,92 @@ narrow_micro_kernel!(
     _mm512_fmadd_pd,
     _mm512_add_pd,
     _mm512_storeu_pd
+);
+
+/// `_mm512_maskz_loadu_ps` with the argument order of `_mm256_maskload_ps`.
+///
+/// # Safety
+/// AVX-512F is available; `src` is valid for the lanes selected.
+#[target_feature(enable = "avx512f")]
+#[inline]
+unsafe fn maskload_f32(src: *const f32, mask: __mmask16) -> __m512 {
+    // SAFETY: guaranteed by the caller; masked-off lanes are not read.
+    unsafe { _mm512_maskz_loadu_ps(mask, src) }
+}
+
+/// `_mm512_maskz_loadu_pd` with the argument order of `_mm256_maskload_pd`.
+///
+/// # Safety
+/// AVX-512F is available; `src` is valid for the lanes selected.
+#[target_feature(enable = "avx512f")]
+#[inline]
+unsafe fn maskload_f64(src: *const f64, mask: __mmask8) -> __m512d {
+    // SAFETY: guaranteed by the caller; masked-off lanes are not read.
+    unsafe { _mm512_maskz_loadu_pd(mask, src) }
+}
+
+/// Lanes `0..live` (at most 16) of an f32 vector.
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn lane_mask_f32(live: usize) -> __mmask16 {
+    ((1_u32 << live.min(16)) - 1) as __mmask16
+}
+
+/// Lanes `0..live` (at most 8) of an f64 vector.
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn lane_mask_f64(live: usize) -> __mmask8 {
+    ((1_u32 << live.min(8)) - 1) as __mmask8
+}
+
+/// The sums of a 6×2 skinny dot tile: each zmm is first folded to a ymm (its
+/// two halves added), then reduced as the AVX2 tile is.
+#[target_feature(enable = "avx512f,avx2,fma")]
+fn zmm_tile_sums_f32(acc: &[[__m512; 2]; 6]) -> [[f32; 2]; 6] {
+    let fold = |v: __m512| {
+        _mm256_add_ps(
+            _mm512_castps512_ps256(v),
+            _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(v))),
+        )
+    };
+    tile_sums_f32(&acc.map(|row| row.map(fold)))
+}
+
+/// The f64 twin of [`zmm_tile_sums_f32`].
+#[target_feature(enable = "avx512f,avx2,fma")]
+fn zmm_tile_sums_f64(acc: &[[__m512d; 2]; 6]) -> [[f64; 2]; 6] {
+    let fold =
+        |v: __m512d| _mm256_add_pd(_mm512_castpd512_pd256(v), _mm512_extractf64x4_pd::<1>(v));
+    tile_sums_f64(&acc.map(|row| row.map(fold)))
+}
+
+skinny_kernels!(
+    skinny_dot_f32,
+    skinny_axpy_f32,
+    "avx512f,avx2,fma",
+    f32,
+    16,
+    _mm512_setzero_ps,
+    _mm512_loadu_ps,
+    maskload_f32,
+    lane_mask_f32,
+    _mm512_storeu_ps,
+    broadcast_f32,
+    _mm512_fmadd_ps,
+    zmm_tile_sums_f32
+);
+skinny_kernels!(
+    skinny_dot_f64,
+    skinny_axpy_f64,
+    "avx512f,avx2,fma",
+    f64,
+    8,
+    _mm512_setzero_pd,
+    _mm512_loadu_pd,
+    maskload_f64,
+    lane_mask_f64,
+    _mm512_storeu_pd,
+    broadcast_f64,
+    _mm512_fmadd_pd,
+    zmm_tile_sums_f64
 );
