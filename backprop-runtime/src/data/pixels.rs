@@ -5,12 +5,15 @@
 //! conversion runs eight pixels at a time without a division: `q = p · (1/255)`
 //! is off by one unit in the last place for about half of the bytes, and one
 //! FMA-based correction step, `q + (p − 255·q) · (1/255)`, makes it the correctly
-//! rounded quotient for all 256 of them (checked exhaustively in the tests). Other
-//! CPUs look the quotients up in a table of the 256 divisions.
+//! rounded quotient for all 256 of them (checked exhaustively in the tests). With
+//! AVX-512F the same steps take sixteen pixels at a time. Other CPUs look the
+//! quotients up in a table of the 256 divisions. The instruction set follows the
+//! products' (`gemm::kernel_path`, which `BACKPROP_KERNELS` can force).
 
 use std::any::TypeId;
 
 use crate::Float;
+use crate::gemm::{KernelPath, kernel_path};
 
 /// Writes `p / 255` for every pixel byte `p` into `out`, each rounded exactly as that
 /// division rounds: the book's `normalize=True`.
@@ -40,24 +43,41 @@ fn same_type_slice<T: 'static, U: 'static>(values: &mut [T]) -> Option<&mut [U]>
 
 /// `p / 255` for every pixel `p`, in f32.
 fn to_unit_f32(pixels: &[u8], out: &mut [f32]) {
+    to_unit_f32_on(kernel_path(), pixels, out);
+}
+
+/// [`to_unit_f32`] with the instruction set of `path`, which the CPU supports.
+fn to_unit_f32_on(path: KernelPath, pixels: &[u8], out: &mut [f32]) {
     assert_eq!(pixels.len(), out.len(), "one value per pixel");
-    #[cfg(target_arch = "x86_64")]
-    if x86::has_avx2_fma() {
-        // SAFETY: the CPU has AVX2 and FMA; the lengths are equal.
-        return unsafe { x86::to_unit_f32(pixels, out) };
+    debug_assert!(path.is_supported());
+    match path {
+        // SAFETY (both): the CPU runs `path` (`kernel_path` only gives such a
+        // path); the lengths are equal.
+        #[cfg(target_arch = "x86_64")]
+        KernelPath::Avx512 => unsafe { x86::to_unit_f32_avx512(pixels, out) },
+        #[cfg(target_arch = "x86_64")]
+        KernelPath::Avx2 => unsafe { x86::to_unit_f32(pixels, out) },
+        _ => by_table(pixels, out, &table::<f32>()),
     }
-    by_table(pixels, out, &table::<f32>());
 }
 
 /// `p / 255` for every pixel `p`, in f64.
 fn to_unit_f64(pixels: &[u8], out: &mut [f64]) {
+    to_unit_f64_on(kernel_path(), pixels, out);
+}
+
+/// [`to_unit_f64`] with the instruction set of `path`, which the CPU supports.
+fn to_unit_f64_on(path: KernelPath, pixels: &[u8], out: &mut [f64]) {
     assert_eq!(pixels.len(), out.len(), "one value per pixel");
-    #[cfg(target_arch = "x86_64")]
-    if x86::has_avx2_fma() {
-        // SAFETY: the CPU has AVX2 and FMA; the lengths are equal.
-        return unsafe { x86::to_unit_f64(pixels, out) };
+    debug_assert!(path.is_supported());
+    match path {
+        // SAFETY (both): the CPU runs `path`; the lengths are equal.
+        #[cfg(target_arch = "x86_64")]
+        KernelPath::Avx512 => unsafe { x86::to_unit_f64_avx512(pixels, out) },
+        #[cfg(target_arch = "x86_64")]
+        KernelPath::Avx2 => unsafe { x86::to_unit_f64(pixels, out) },
+        _ => by_table(pixels, out, &table::<f64>()),
     }
-    by_table(pixels, out, &table::<f64>());
 }
 
 /// `table[p] == p / 255` for every byte `p`.
@@ -82,10 +102,6 @@ fn by_table<T: Copy>(pixels: &[u8], out: &mut [T], table: &[T; 256]) {
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use std::arch::x86_64::*;
-
-    pub(super) fn has_avx2_fma() -> bool {
-        is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
-    }
 
     /// The scalar form of the vector loops below, for the last few pixels.
     #[target_feature(enable = "avx2,fma")]
@@ -155,6 +171,64 @@ mod x86 {
             *value = divide_f64(pixel);
         }
     }
+
+    /// [`to_unit_f32`] sixteen pixels at a time.
+    ///
+    /// # Safety
+    /// AVX-512F (and so AVX2 and FMA) is available; `pixels` and `out` have the same length.
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    pub(super) unsafe fn to_unit_f32_avx512(pixels: &[u8], out: &mut [f32]) {
+        let inverse = _mm512_set1_ps(1.0 / 255.0);
+        let divisor = _mm512_set1_ps(255.0);
+        let mut sources = pixels.chunks_exact(16);
+        let mut targets = out.chunks_exact_mut(16);
+        for (source, target) in (&mut sources).zip(&mut targets) {
+            // SAFETY: `source` holds 16 bytes and `target` 16 floats.
+            unsafe {
+                let bytes = _mm_loadu_si128(source.as_ptr().cast());
+                let x = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(bytes));
+                let q = _mm512_mul_ps(x, inverse);
+                let residual = _mm512_fnmadd_ps(q, divisor, x);
+                _mm512_storeu_ps(target.as_mut_ptr(), _mm512_fmadd_ps(residual, inverse, q));
+            }
+        }
+        for (value, &pixel) in targets.into_remainder().iter_mut().zip(sources.remainder()) {
+            *value = divide_f32(pixel);
+        }
+    }
+
+    /// [`to_unit_f64`] sixteen pixels (two vectors) at a time.
+    ///
+    /// # Safety
+    /// AVX-512F (and so AVX2 and FMA) is available; `pixels` and `out` have the same length.
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    pub(super) unsafe fn to_unit_f64_avx512(pixels: &[u8], out: &mut [f64]) {
+        let inverse = _mm512_set1_pd(1.0 / 255.0);
+        let divisor = _mm512_set1_pd(255.0);
+        let mut sources = pixels.chunks_exact(16);
+        let mut targets = out.chunks_exact_mut(16);
+        for (source, target) in (&mut sources).zip(&mut targets) {
+            // SAFETY: `source` holds 16 bytes and `target` 16 floats.
+            unsafe {
+                let integers = _mm512_cvtepu8_epi32(_mm_loadu_si128(source.as_ptr().cast()));
+                for (half, x) in [
+                    _mm512_cvtepi32_pd(_mm512_castsi512_si256(integers)),
+                    _mm512_cvtepi32_pd(_mm512_extracti64x4_epi64::<1>(integers)),
+                ]
+                .into_iter()
+                .enumerate()
+                {
+                    let q = _mm512_mul_pd(x, inverse);
+                    let residual = _mm512_fnmadd_pd(q, divisor, x);
+                    let value = _mm512_fmadd_pd(residual, inverse, q);
+                    _mm512_storeu_pd(target.as_mut_ptr().add(8 * half), value);
+                }
+            }
+        }
+        for (value, &pixel) in targets.into_remainder().iter_mut().zip(sources.remainder()) {
+            *value = divide_f64(pixel);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -170,15 +244,20 @@ mod tests {
     }
 
     #[test]
-    fn every_byte_converts_to_the_correctly_rounded_quotient() {
+    fn every_byte_converts_to_the_correctly_rounded_quotient_on_every_path() {
         let pixels = every_byte_twice();
-        let mut single = vec![f32::NAN; pixels.len()];
-        let mut double = vec![f64::NAN; pixels.len()];
-        to_unit(&pixels, &mut single);
-        to_unit(&pixels, &mut double);
-        for ((&pixel, &s), &d) in pixels.iter().zip(&single).zip(&double) {
-            assert_eq!(s, f32::from(pixel) / 255.0, "f32 pixel {pixel}");
-            assert_eq!(d, f64::from(pixel) / 255.0, "f64 pixel {pixel}");
+        for path in KernelPath::ALL
+            .into_iter()
+            .filter(|path| path.is_supported())
+        {
+            let mut single = vec![f32::NAN; pixels.len()];
+            let mut double = vec![f64::NAN; pixels.len()];
+            to_unit_f32_on(path, &pixels, &mut single);
+            to_unit_f64_on(path, &pixels, &mut double);
+            for ((&pixel, &s), &d) in pixels.iter().zip(&single).zip(&double) {
+                assert_eq!(s, f32::from(pixel) / 255.0, "{path} f32 pixel {pixel}");
+                assert_eq!(d, f64::from(pixel) / 255.0, "{path} f64 pixel {pixel}");
+            }
         }
     }
 
