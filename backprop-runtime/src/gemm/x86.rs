@@ -796,8 +796,8 @@ macro_rules! with_vectors {
 mod sparse_f32;
 mod sparse_f64;
 
-use sparse_f32::{sparse_at_b as sparse_at_b_f32, sparse_forward as sparse_forward_f32};
-use sparse_f64::{sparse_at_b as sparse_at_b_f64, sparse_forward as sparse_forward_f64};
+use sparse_f32::avx2::{sparse_at_b as sparse_at_b_f32, sparse_forward as sparse_forward_f32};
+use sparse_f64::avx2::{sparse_at_b as sparse_at_b_f64, sparse_forward as sparse_forward_f64};
 
 pub(super) mod avx512;
 

@@ -3,20 +3,22 @@
 //! There are 32 zmm registers, so the tile is 8 rows of 3 vectors: 24
 //! accumulators, 3 `B` vectors and a broadcast, and each step's 11 loads
 //! feed 24 FMAs. Three vectors (48 f32) cover the book's 50-wide layer but
-//! for 2 skinny columns. The zero-skipping kernels are the AVX2
-//! ones: zero-skipping kernels on zmm registers measured no faster at 100
-//! rows and slower at 10,000 (`docs/performance.md`). The dense tiles being
-//! twice as fast, zero skipping pays from more zeros than with AVX2.
+//! for 2 skinny columns. The zero-skipping kernels keep AVX2's vector width
+//! (see `sparse_f32.rs`) but use the 32 registers. The dense tiles being twice
+//! as fast, zero skipping pays from more zeros than with AVX2.
 
 use std::arch::x86_64::*;
 
 use super::super::dense::SkinnyBlock;
 use super::super::dense::{APanel, pack_b};
 use super::super::{Crossover, Kernels, NarrowTile};
-use super::{
-    sparse_at_b_f32, sparse_at_b_f64, sparse_forward_f32, sparse_forward_f64, tile_sums_f32,
-    tile_sums_f64,
+use super::sparse_f32::avx512::{
+    sparse_at_b as sparse_at_b_f32, sparse_forward as sparse_forward_f32,
 };
+use super::sparse_f64::avx512::{
+    sparse_at_b as sparse_at_b_f64, sparse_forward as sparse_forward_f64,
+};
+use super::{tile_sums_f32, tile_sums_f64};
 
 /// True when this CPU runs the kernels of this file.
 pub(in super::super) fn has_avx512() -> bool {
@@ -44,12 +46,12 @@ pub(in super::super) static F32: Kernels<f32> = Kernels {
     sparse_forward: sparse_forward_f32,
     sparse_at_b: sparse_at_b_f32,
     sparse_forward_from: Crossover {
-        small: 0.65,
-        large: 0.70,
+        small: 0.55,
+        large: 0.60,
     },
     sparse_at_b_from: Crossover {
         small: 0.80,
-        large: 0.55,
+        large: 0.60,
     },
 };
 
@@ -71,7 +73,7 @@ pub(in super::super) static F64: Kernels<f64> = Kernels {
     sparse_forward: sparse_forward_f64,
     sparse_at_b: sparse_at_b_f64,
     sparse_forward_from: Crossover {
-        small: 0.70,
+        small: 0.65,
         large: f64::INFINITY,
     },
     sparse_at_b_from: Crossover {
