@@ -522,14 +522,24 @@ pub(super) fn pack_b<T: GemmScalar, const NR: usize>(
         for (p, step) in panel_dst.chunks_exact_mut(NR).enumerate() {
             let row = (p0 + p) * b.row_stride + first * b.col_stride;
             if width == NR && b.col_stride == 1 {
-                // Row-major B (forward, weight gradient): one contiguous copy
-                // (a fixed-size memcpy, inlined as a few vector moves).
+                // Row-major B (forward, weight gradient): a contiguous copy, in
+                // fixed 64-byte pieces. Each is inlined as a few vector moves,
+                // where one copy of a 48-wide f32 row (192 bytes) was a call
+                // to memcpy per row.
                 let src = &b.data[row..row + NR];
-                // SAFETY: both regions hold NR elements and do not overlap
-                // (`dst` is our stack buffer); MaybeUninit<T> has T's layout.
-                unsafe {
-                    std::ptr::copy_nonoverlapping(src.as_ptr(), step.as_mut_ptr().cast(), NR)
-                };
+                let piece = (64 / size_of::<T>()).max(1);
+                for first in (0..NR).step_by(piece) {
+                    // SAFETY: both regions hold the piece's elements and do not
+                    // overlap (`dst` is our stack buffer); MaybeUninit<T> has
+                    // T's layout.
+                    unsafe {
+                        std::ptr::copy_nonoverlapping(
+                            src.as_ptr().add(first),
+                            step.as_mut_ptr().add(first).cast(),
+                            piece.min(NR - first),
+                        )
+                    };
+                }
             } else {
                 // Transposed B (input gradient) or the last panel: gather.
                 // Step-major order keeps the writes contiguous; the NR

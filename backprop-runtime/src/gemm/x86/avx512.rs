@@ -191,24 +191,31 @@ fn lane_mask_f64(live: usize) -> __mmask8 {
 }
 
 /// The sums of a 6×2 skinny dot tile: each zmm is first folded to a ymm (its
-/// two halves added), then reduced as the AVX2 tile is.
+/// two halves added), then reduced as the AVX2 tile is. (Loops, not closures:
+/// a closure does not inherit the target features, and its intrinsics would
+/// stay calls.)
 #[target_feature(enable = "avx512f,avx2,fma")]
 fn zmm_tile_sums_f32(acc: &[[__m512; 2]; 6]) -> [[f32; 2]; 6] {
-    let fold = |v: __m512| {
-        _mm256_add_ps(
-            _mm512_castps512_ps256(v),
-            _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(v))),
-        )
-    };
-    tile_sums_f32(&acc.map(|row| row.map(fold)))
+    let mut folded = [[_mm256_setzero_ps(); 2]; 6];
+    for (folded_row, row) in folded.iter_mut().zip(acc) {
+        for (half_sum, &v) in folded_row.iter_mut().zip(row) {
+            let high = _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(v)));
+            *half_sum = _mm256_add_ps(_mm512_castps512_ps256(v), high);
+        }
+    }
+    tile_sums_f32(&folded)
 }
 
 /// The f64 twin of [`zmm_tile_sums_f32`].
 #[target_feature(enable = "avx512f,avx2,fma")]
 fn zmm_tile_sums_f64(acc: &[[__m512d; 2]; 6]) -> [[f64; 2]; 6] {
-    let fold =
-        |v: __m512d| _mm256_add_pd(_mm512_castpd512_pd256(v), _mm512_extractf64x4_pd::<1>(v));
-    tile_sums_f64(&acc.map(|row| row.map(fold)))
+    let mut folded = [[_mm256_setzero_pd(); 2]; 6];
+    for (folded_row, row) in folded.iter_mut().zip(acc) {
+        for (half_sum, &v) in folded_row.iter_mut().zip(row) {
+            *half_sum = _mm256_add_pd(_mm512_castpd512_pd256(v), _mm512_extractf64x4_pd::<1>(v));
+        }
+    }
+    tile_sums_f64(&folded)
 }
 
 skinny_kernels!(
