@@ -93,7 +93,7 @@ mod x86;
 use std::fmt::Debug;
 use std::ops::{Add, AddAssign, Mul};
 
-pub use path::{KernelPath, kernel_path};
+pub use path::{KernelPath, UnknownKernelPath, kernel_path};
 pub use pool::{set_threads, threads};
 pub(crate) use pool::{split_like_last_product, within_split};
 
