@@ -101,8 +101,19 @@ const EXACT_RELATIVE_LIMIT: f64 = 1e-10;
 /// Both exact gradients against central differences (the gradient check).
 const MEAN_ABS_LIMIT: f64 = 1e-8;
 const MAX_RELATIVE_LIMIT: f64 = 1e-5;
-/// The gradient check as the book states it, for batches of a few rows.
+/// The gradient check as the book states it, for batches of a few rows (with the
+/// rounding noise of central differences, see [`difference_noise`], as the only
+/// allowance).
 const BOOK_CHECK: Numerical = Numerical::Compare { rounding: 0.0 };
+
+/// The rounding noise of a central difference of the mean loss `loss` over `rows`
+/// rows, ten times over: a mean over m rows is rounded by about √m·ε·|L| (more when
+/// the products' summation order changes with the kernels), and central
+/// differences divide that by 2h. A gradient near zero, below the relative limit's
+/// 1e-6 floor, is held to this instead of the 1e-11 that floor leaves it.
+fn difference_noise(loss: f64, rows: usize) -> f64 {
+    10.0 * (rows as f64).sqrt() * f64::EPSILON * loss.abs() / (2.0 * STEP)
+}
 
 type Named = Vec<(&'static str, ArrayD<f64>)>;
 
@@ -352,8 +363,8 @@ fn random_case<N: Declared>(
 #[derive(Clone, Copy)]
 enum Numerical {
     Skip,
-    /// Compare; an element also passes when its absolute error is below `rounding`,
-    /// the rounding noise of central differences (0 for the book's check alone).
+    /// Compare; an element also passes when its absolute error is below `rounding`
+    /// or [`difference_noise`], whichever is larger.
     Compare {
         rounding: f64,
     },
@@ -405,6 +416,8 @@ fn check_case<N: Declared>(
     let Numerical::Compare { rounding } = numerical else {
         return observed;
     };
+    let rows = x.len() / <N as Network<f64>>::INPUT_WIDTH;
+    let rounding = rounding.max(difference_noise(inference_loss, rows));
 
     let numerical = net.numerical(x, target.for_network());
     assert_eq!(names(&numerical), names(&backprop), "{label}: parameters");
@@ -636,21 +649,16 @@ fn a_batch_larger_than_an_evaluation_chunk_agrees_three_ways() {
     for (seed, target_kind) in [(700, 0), (701, 2)] {
         let (mut net, x, target) =
             random_case::<Sigmoid4<f64>>(seed, WeightInit::Xavier, rows, target_kind);
-        // A mean over m rows is rounded by about √m·ε·|L|; central differences divide
-        // that by 2h. Over a thousand rows this exceeds the 1e-11 that the relative
-        // limit leaves a gradient below its 1e-6 floor, so such gradients are held to
-        // ten times that noise instead.
+        // Over a thousand rows the rounding noise of central differences (see
+        // `difference_noise`) exceeds the 1e-11 that the relative limit leaves a
+        // gradient below its 1e-6 floor: check_case holds such gradients to it.
         let loss = net.inference_loss(&x, target.for_network());
-        let rounding = 10.0 * (rows as f64).sqrt() * f64::EPSILON * loss.abs() / (2.0 * STEP);
-        let observed = check_case(
-            &format!("seed {seed}"),
-            &mut net,
-            &x,
-            &target,
-            Numerical::Compare { rounding },
-        );
+        let observed = check_case(&format!("seed {seed}"), &mut net, &x, &target, BOOK_CHECK);
         assert_eq!(observed.excused, 0, "{observed:?}");
-        println!("{observed:?}, rounding allowance {rounding:e}");
+        println!(
+            "{observed:?}, rounding allowance {:e}",
+            difference_noise(loss, rows)
+        );
     }
 }
 
