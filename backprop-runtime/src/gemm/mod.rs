@@ -94,8 +94,8 @@ use std::fmt::Debug;
 use std::ops::{Add, AddAssign, Mul};
 
 pub use path::{KernelPath, UnknownKernelPath, kernel_path};
+pub(crate) use pool::{Split, within_split};
 pub use pool::{set_threads, threads};
-pub(crate) use pool::{split_like_last_product, within_split};
 
 /// Error for operands whose length does not match the given dimensions.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

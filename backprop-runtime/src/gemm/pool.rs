@@ -111,56 +111,82 @@ pub(crate) fn within_split<R>(work: impl FnOnce() -> R) -> R {
     work()
 }
 
-/// Whether the last product handed parts to the workers (see [`note_product`]).
-static LAST_PRODUCT_SPLIT: AtomicBool = AtomicBool::new(false);
+/// How a pass over data that the products touched is shared between threads: on
+/// the calling thread alone, or cut into one contiguous piece per thread.
+///
+/// This is for the work between products, such as gathering the next batch and
+/// the SGD update: it writes what the products read or wrote (the batch, `W`,
+/// `dW`). After a product split between cores, those cache lines are spread over
+/// both, and one core writing them all waits for every line held by the other;
+/// splitting the writes the same way halves that wait. After a product on one
+/// thread the lines are all on this core, and splitting would scatter them
+/// instead (`docs/performance.md` has the measurements). So the caller states the
+/// split, usually [`Split::of_last_product`]: the one its own thread's products
+/// used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Split {
+    shared: bool,
+}
 
-/// Records that a product is about to run on `threads` threads.
+thread_local! {
+    /// The split of the last product this thread ran (see [`note_product`]).
+    static LAST_PRODUCT: Cell<Split> = const { Cell::new(Split::CALLER) };
+}
+
+/// Records on this thread that a product is about to run on `threads` threads.
 pub(super) fn note_product(threads: usize) {
-    let split = threads > 1 && !WITHIN_SPLIT.get();
-    LAST_PRODUCT_SPLIT.store(split, Ordering::Relaxed);
+    let shared = threads > 1 && !WITHIN_SPLIT.get();
+    LAST_PRODUCT.set(Split { shared });
 }
 
 /// Below this size a hand-off to the workers costs more than the work: the
 /// biases and the 50×10 weights of the book's net are updated on the caller.
 const MIN_SPLIT_BYTES: usize = 16 * 1024;
 
-/// Runs `body(first, piece)` over `data` cut into one contiguous piece per thread
-/// (each a multiple of `grain` elements, but the last, and starting at element
-/// `first`), on the workers too if the last product used them, else on the
-/// calling thread in one piece.
-///
-/// This is for the work between products, such as gathering the next batch and
-/// the SGD update: it writes what the previous products read or wrote (the
-/// batch, `W`, `dW`). After a product split between cores, those cache lines are
-/// spread over both, and one core writing them all waits for every line held by
-/// the other; splitting the writes the same way halves that wait. After a
-/// product on one thread the lines are all on this core, and splitting would
-/// scatter them instead (`docs/performance.md` has the measurements).
-/// Data smaller than [`MIN_SPLIT_BYTES`] stays in one piece.
-pub(crate) fn split_like_last_product<T: Send>(
-    data: &mut [T],
-    grain: usize,
-    body: &(dyn Fn(usize, &mut [T]) + Sync),
-) {
-    let threads =
-        if LAST_PRODUCT_SPLIT.load(Ordering::Relaxed) && size_of_val(data) >= MIN_SPLIT_BYTES {
+impl Split {
+    /// All on the calling thread.
+    pub(crate) const CALLER: Split = Split { shared: false };
+
+    /// One piece per thread ([`threads`]), as a product that used the workers.
+    #[cfg(test)]
+    pub(crate) const SHARED: Split = Split { shared: true };
+
+    /// The split of the last product the calling thread ran: shared when it
+    /// handed parts to the workers, else (or before any product) [`Split::CALLER`].
+    /// Products on other threads do not change it.
+    pub(crate) fn of_last_product() -> Split {
+        LAST_PRODUCT.get()
+    }
+
+    /// Runs `body(first, piece)` over `data` cut into one contiguous piece per
+    /// thread when shared (each a multiple of `grain` elements, but the last, and
+    /// starting at element `first`), else on the calling thread in one piece. Data
+    /// smaller than [`MIN_SPLIT_BYTES`] stays in one piece.
+    pub(crate) fn run<T: Send>(
+        self,
+        data: &mut [T],
+        grain: usize,
+        body: &(dyn Fn(usize, &mut [T]) + Sync),
+    ) {
+        let threads = if self.shared && size_of_val(data) >= MIN_SPLIT_BYTES {
             threads()
         } else {
             1
         };
-    let per_part = data.len().div_ceil(threads).next_multiple_of(grain.max(1));
-    if threads == 1 || per_part >= data.len() {
-        return body(0, data);
-    }
-    let len = data.len();
-    let shared = SharedOut::new(data);
-    run(len.div_ceil(per_part), threads, &|part| {
-        let first = part * per_part;
-        // SAFETY: the parts' ranges are disjoint and inside `data`.
-        body(first, unsafe {
-            shared.range(first, per_part.min(len - first))
+        let per_part = data.len().div_ceil(threads).next_multiple_of(grain.max(1));
+        if threads == 1 || per_part >= data.len() {
+            return body(0, data);
+        }
+        let len = data.len();
+        let shared = SharedOut::new(data);
+        run(len.div_ceil(per_part), threads, &|part| {
+            let first = part * per_part;
+            // SAFETY: the parts' ranges are disjoint and inside `data`.
+            body(first, unsafe {
+                shared.range(first, per_part.min(len - first))
+            });
         });
-    });
+    }
 }
 
 /// Shares a mutable slice between threads, which write disjoint ranges of it.

@@ -486,26 +486,28 @@ fn blocking_fits_the_stack_buffers() {
 }
 
 #[test]
-fn split_like_last_product_covers_every_element_once_in_whole_grains() {
+fn a_split_covers_every_element_once_in_whole_grains() {
     use std::sync::Mutex;
     set_threads(2);
     for (len, grain) in [(0, 16), (1, 16), (100, 16), (784 * 100, 784), (1001, 7)] {
-        for split in [1, 2] {
-            pool::note_product(split);
+        for split in [Split::CALLER, Split::SHARED] {
             let mut data = vec![0_u32; len];
             let pieces = Mutex::new(Vec::new());
-            pool::split_like_last_product(&mut data, grain, &|first, piece| {
+            split.run(&mut data, grain, &|first, piece| {
                 for (offset, value) in piece.iter_mut().enumerate() {
                     *value += (first + offset) as u32 + 1;
                 }
                 pieces.lock().unwrap().push((first, piece.len()));
             });
             let expected: Vec<u32> = (1..=len as u32).collect();
-            assert_eq!(
-                data, expected,
-                "len {len}, grain {grain}, {split} thread(s)"
-            );
+            assert_eq!(data, expected, "len {len}, grain {grain}, {split:?}");
             let mut pieces = pieces.into_inner().unwrap();
+            let wanted = if split == Split::SHARED && len * 4 >= 16 * 1024 {
+                2
+            } else {
+                1
+            };
+            assert_eq!(pieces.len(), wanted, "len {len}, {split:?}");
             pieces.sort();
             for window in pieces.windows(2) {
                 assert_eq!(window[0].1 % grain, 0, "only the last piece may be partial");
@@ -517,4 +519,30 @@ fn split_like_last_product_covers_every_element_once_in_whole_grains() {
             }
         }
     }
+}
+
+#[test]
+fn the_last_products_split_is_the_calling_threads_own() {
+    set_threads(2);
+    pool::note_product(2);
+    assert_eq!(Split::of_last_product(), Split::SHARED);
+    let elsewhere = std::thread::spawn(|| {
+        let before = Split::of_last_product();
+        pool::note_product(1);
+        before
+    });
+    assert_eq!(elsewhere.join().unwrap(), Split::CALLER);
+    assert_eq!(
+        Split::of_last_product(),
+        Split::SHARED,
+        "another thread's product leaves this thread's record"
+    );
+    within_split(|| pool::note_product(2));
+    assert_eq!(
+        Split::of_last_product(),
+        Split::CALLER,
+        "a product inside a split stays on its thread"
+    );
+    pool::note_product(1);
+    assert_eq!(Split::of_last_product(), Split::CALLER);
 }
