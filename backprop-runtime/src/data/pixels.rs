@@ -118,117 +118,108 @@ mod x86 {
         (-q).mul_add(255.0, x).mul_add(inverse, q)
     }
 
-    /// # Safety
-    /// AVX2 and FMA are available; `pixels` and `out` have the same length.
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn to_unit_f32(pixels: &[u8], out: &mut [f32]) {
-        let inverse = _mm256_set1_ps(1.0 / 255.0);
-        let divisor = _mm256_set1_ps(255.0);
-        let mut sources = pixels.chunks_exact(8);
-        let mut targets = out.chunks_exact_mut(8);
-        for (source, target) in (&mut sources).zip(&mut targets) {
-            // SAFETY: `source` holds 8 bytes and `target` 8 floats.
-            unsafe {
-                let bytes = _mm_loadl_epi64(source.as_ptr().cast());
-                let x = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
-                let q = _mm256_mul_ps(x, inverse);
-                let residual = _mm256_fnmadd_ps(q, divisor, x);
-                _mm256_storeu_ps(target.as_mut_ptr(), _mm256_fmadd_ps(residual, inverse, q));
-            }
-        }
-        for (value, &pixel) in targets.into_remainder().iter_mut().zip(sources.remainder()) {
-            *value = divide_f32(pixel);
-        }
-    }
-
-    /// # Safety
-    /// AVX2 and FMA are available; `pixels` and `out` have the same length.
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn to_unit_f64(pixels: &[u8], out: &mut [f64]) {
-        let inverse = _mm256_set1_pd(1.0 / 255.0);
-        let divisor = _mm256_set1_pd(255.0);
-        let mut sources = pixels.chunks_exact(8);
-        let mut targets = out.chunks_exact_mut(8);
-        for (source, target) in (&mut sources).zip(&mut targets) {
-            // SAFETY: `source` holds 8 bytes and `target` 8 floats.
-            unsafe {
-                let integers = _mm256_cvtepu8_epi32(_mm_loadl_epi64(source.as_ptr().cast()));
-                for (half, x) in [
-                    _mm256_cvtepi32_pd(_mm256_castsi256_si128(integers)),
-                    _mm256_cvtepi32_pd(_mm256_extracti128_si256::<1>(integers)),
-                ]
-                .into_iter()
-                .enumerate()
-                {
-                    let q = _mm256_mul_pd(x, inverse);
-                    let residual = _mm256_fnmadd_pd(q, divisor, x);
-                    let value = _mm256_fmadd_pd(residual, inverse, q);
-                    _mm256_storeu_pd(target.as_mut_ptr().add(4 * half), value);
+    /// Writes `$name`: the conversion, `$step` pixels at a time, with the
+    /// intrinsics of one instruction set. `$integers` widens the step's bytes at
+    /// `$source` to 32-bit integers, and `$vectors` turns those into vectors of
+    /// `$lanes` floats, each corrected as the module docs say.
+    macro_rules! to_unit_kernel {
+        ($name:ident, $features:literal, $t:ty, $divide:ident, $step:literal, $lanes:literal,
+         |$source:ident| $integers:expr, |$widened:ident| [$($vectors:expr),+],
+         $set1:ident, $mul:ident, $fnmadd:ident, $fmadd:ident, $storeu:ident) => {
+            /// # Safety
+            #[doc = concat!("The CPU has ", $features, "; `pixels` and `out` have the same length.")]
+            #[target_feature(enable = $features)]
+            pub(super) unsafe fn $name(pixels: &[u8], out: &mut [$t]) {
+                let inverse = $set1(1.0 / 255.0);
+                let divisor = $set1(255.0);
+                let mut sources = pixels.chunks_exact($step);
+                let mut targets = out.chunks_exact_mut($step);
+                for (source, target) in (&mut sources).zip(&mut targets) {
+                    // SAFETY: `source` holds one step of bytes and `target` of floats.
+                    unsafe {
+                        let $source = source.as_ptr();
+                        let $widened = $integers;
+                        for (v, x) in [$($vectors),+].into_iter().enumerate() {
+                            let q = $mul(x, inverse);
+                            let residual = $fnmadd(q, divisor, x);
+                            let value = $fmadd(residual, inverse, q);
+                            $storeu(target.as_mut_ptr().add(v * $lanes), value);
+                        }
+                    }
+                }
+                for (value, &pixel) in targets.into_remainder().iter_mut().zip(sources.remainder()) {
+                    *value = $divide(pixel);
                 }
             }
-        }
-        for (value, &pixel) in targets.into_remainder().iter_mut().zip(sources.remainder()) {
-            *value = divide_f64(pixel);
-        }
+        };
     }
 
-    /// [`to_unit_f32`] sixteen pixels at a time.
-    ///
-    /// # Safety
-    /// AVX-512F (and so AVX2 and FMA) is available; `pixels` and `out` have the same length.
-    #[target_feature(enable = "avx512f,avx2,fma")]
-    pub(super) unsafe fn to_unit_f32_avx512(pixels: &[u8], out: &mut [f32]) {
-        let inverse = _mm512_set1_ps(1.0 / 255.0);
-        let divisor = _mm512_set1_ps(255.0);
-        let mut sources = pixels.chunks_exact(16);
-        let mut targets = out.chunks_exact_mut(16);
-        for (source, target) in (&mut sources).zip(&mut targets) {
-            // SAFETY: `source` holds 16 bytes and `target` 16 floats.
-            unsafe {
-                let bytes = _mm_loadu_si128(source.as_ptr().cast());
-                let x = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(bytes));
-                let q = _mm512_mul_ps(x, inverse);
-                let residual = _mm512_fnmadd_ps(q, divisor, x);
-                _mm512_storeu_ps(target.as_mut_ptr(), _mm512_fmadd_ps(residual, inverse, q));
-            }
-        }
-        for (value, &pixel) in targets.into_remainder().iter_mut().zip(sources.remainder()) {
-            *value = divide_f32(pixel);
-        }
-    }
-
-    /// [`to_unit_f64`] sixteen pixels (two vectors) at a time.
-    ///
-    /// # Safety
-    /// AVX-512F (and so AVX2 and FMA) is available; `pixels` and `out` have the same length.
-    #[target_feature(enable = "avx512f,avx2,fma")]
-    pub(super) unsafe fn to_unit_f64_avx512(pixels: &[u8], out: &mut [f64]) {
-        let inverse = _mm512_set1_pd(1.0 / 255.0);
-        let divisor = _mm512_set1_pd(255.0);
-        let mut sources = pixels.chunks_exact(16);
-        let mut targets = out.chunks_exact_mut(16);
-        for (source, target) in (&mut sources).zip(&mut targets) {
-            // SAFETY: `source` holds 16 bytes and `target` 16 floats.
-            unsafe {
-                let integers = _mm512_cvtepu8_epi32(_mm_loadu_si128(source.as_ptr().cast()));
-                for (half, x) in [
-                    _mm512_cvtepi32_pd(_mm512_castsi512_si256(integers)),
-                    _mm512_cvtepi32_pd(_mm512_extracti64x4_epi64::<1>(integers)),
-                ]
-                .into_iter()
-                .enumerate()
-                {
-                    let q = _mm512_mul_pd(x, inverse);
-                    let residual = _mm512_fnmadd_pd(q, divisor, x);
-                    let value = _mm512_fmadd_pd(residual, inverse, q);
-                    _mm512_storeu_pd(target.as_mut_ptr().add(8 * half), value);
-                }
-            }
-        }
-        for (value, &pixel) in targets.into_remainder().iter_mut().zip(sources.remainder()) {
-            *value = divide_f64(pixel);
-        }
-    }
+    to_unit_kernel!(
+        to_unit_f32,
+        "avx2,fma",
+        f32,
+        divide_f32,
+        8,
+        8,
+        |source| _mm256_cvtepu8_epi32(_mm_loadl_epi64(source.cast())),
+        |integers| [_mm256_cvtepi32_ps(integers)],
+        _mm256_set1_ps,
+        _mm256_mul_ps,
+        _mm256_fnmadd_ps,
+        _mm256_fmadd_ps,
+        _mm256_storeu_ps
+    );
+    to_unit_kernel!(
+        to_unit_f64,
+        "avx2,fma",
+        f64,
+        divide_f64,
+        8,
+        4,
+        |source| _mm256_cvtepu8_epi32(_mm_loadl_epi64(source.cast())),
+        |integers| [
+            _mm256_cvtepi32_pd(_mm256_castsi256_si128(integers)),
+            _mm256_cvtepi32_pd(_mm256_extracti128_si256::<1>(integers))
+        ],
+        _mm256_set1_pd,
+        _mm256_mul_pd,
+        _mm256_fnmadd_pd,
+        _mm256_fmadd_pd,
+        _mm256_storeu_pd
+    );
+    to_unit_kernel!(
+        to_unit_f32_avx512,
+        "avx512f,avx2,fma",
+        f32,
+        divide_f32,
+        16,
+        16,
+        |source| _mm512_cvtepu8_epi32(_mm_loadu_si128(source.cast())),
+        |integers| [_mm512_cvtepi32_ps(integers)],
+        _mm512_set1_ps,
+        _mm512_mul_ps,
+        _mm512_fnmadd_ps,
+        _mm512_fmadd_ps,
+        _mm512_storeu_ps
+    );
+    to_unit_kernel!(
+        to_unit_f64_avx512,
+        "avx512f,avx2,fma",
+        f64,
+        divide_f64,
+        16,
+        8,
+        |source| _mm512_cvtepu8_epi32(_mm_loadu_si128(source.cast())),
+        |integers| [
+            _mm512_cvtepi32_pd(_mm512_castsi512_si256(integers)),
+            _mm512_cvtepi32_pd(_mm512_extracti64x4_epi64::<1>(integers))
+        ],
+        _mm512_set1_pd,
+        _mm512_mul_pd,
+        _mm512_fnmadd_pd,
+        _mm512_fmadd_pd,
+        _mm512_storeu_pd
+    );
 }
 
 #[cfg(test)]

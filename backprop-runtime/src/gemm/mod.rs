@@ -184,35 +184,28 @@ mod sealed {
         }
     }
 
-    impl Sealed for f32 {
-        const GEMM_ZERO: Self = 0.0;
-        fn gemm_kernels_for(path: KernelPath) -> Option<&'static Kernels<f32>> {
-            match path {
-                #[cfg(target_arch = "x86_64")]
-                KernelPath::Avx512 => Some(&super::x86::avx512::F32),
-                #[cfg(target_arch = "x86_64")]
-                KernelPath::Avx2 => Some(&super::x86::F32),
-                KernelPath::Portable => Some(&super::portable::F32),
-                #[allow(unreachable_patterns)] // reachable off x86-64
-                _ => None,
+    /// The kernel tables of each path for `$t`, which each module names `$table`.
+    macro_rules! sealed {
+        ($t:ty, $table:ident) => {
+            impl Sealed for $t {
+                const GEMM_ZERO: Self = 0.0;
+                fn gemm_kernels_for(path: KernelPath) -> Option<&'static Kernels<$t>> {
+                    match path {
+                        #[cfg(target_arch = "x86_64")]
+                        KernelPath::Avx512 => Some(&super::x86::avx512::$table),
+                        #[cfg(target_arch = "x86_64")]
+                        KernelPath::Avx2 => Some(&super::x86::$table),
+                        KernelPath::Portable => Some(&super::portable::$table),
+                        #[allow(unreachable_patterns)] // reachable off x86-64
+                        _ => None,
+                    }
+                }
             }
-        }
+        };
     }
 
-    impl Sealed for f64 {
-        const GEMM_ZERO: Self = 0.0;
-        fn gemm_kernels_for(path: KernelPath) -> Option<&'static Kernels<f64>> {
-            match path {
-                #[cfg(target_arch = "x86_64")]
-                KernelPath::Avx512 => Some(&super::x86::avx512::F64),
-                #[cfg(target_arch = "x86_64")]
-                KernelPath::Avx2 => Some(&super::x86::F64),
-                KernelPath::Portable => Some(&super::portable::F64),
-                #[allow(unreachable_patterns)] // reachable off x86-64
-                _ => None,
-            }
-        }
-    }
+    sealed!(f32, F32);
+    sealed!(f64, F64);
 }
 
 /// `MR×NR` register tile: `C[0..MR, 0..NR] (+)= A · Bp` over `kc` steps.
