@@ -3,18 +3,27 @@
 
 use ndarray::{ArrayView2, Zip};
 
+use crate::gemm::Split;
 use crate::{Buffer, Float};
 
 /// Writes `f(x)` for every element of `x` into `out`.
 pub(super) fn map_into<'b, T: Float>(
     x: ArrayView2<'_, T>,
     out: &'b mut Buffer<T>,
-    f: impl Fn(T) -> T,
+    f: impl Fn(T) -> T + Sync,
 ) -> ArrayView2<'b, T> {
     let (rows, cols) = x.dim();
-    Zip::from(out.prepare(rows, cols))
-        .and(&x)
-        .for_each(|y, &v| *y = f(v));
+    let mut y = out.prepare(rows, cols);
+    match (x.as_slice(), y.as_slice_mut()) {
+        // The product before wrote `x` on this thread, shared between the cores or
+        // not: split like it, whole rows per piece (see `Split`).
+        (Some(x), Some(y)) => Split::of_last_product().run(y, cols.max(1), &|first, part| {
+            for (y, &v) in part.iter_mut().zip(&x[first..]) {
+                *y = f(v);
+            }
+        }),
+        _ => Zip::from(y).and(&x).for_each(|y, &v| *y = f(v)),
+    }
     out.view()
 }
 
