@@ -136,3 +136,43 @@ fn path_from_env() -> KernelPath {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_parses_back_to_its_path_ignoring_case_and_spaces() {
+        for path in KernelPath::ALL {
+            assert_eq!(path.name().parse::<KernelPath>(), Ok(path));
+            let shouted = format!("  {}\n", path.name().to_ascii_uppercase());
+            assert_eq!(shouted.parse::<KernelPath>(), Ok(path));
+            assert_eq!(KernelPath::from_code(path.code()), Some(path));
+        }
+        assert_eq!(KernelPath::from_code(0), None);
+    }
+
+    #[test]
+    fn an_unknown_name_is_refused_with_the_names_that_exist() {
+        let error = "avx-512".parse::<KernelPath>().unwrap_err();
+        assert_eq!(error.found, "avx-512");
+        assert_eq!(
+            error.to_string(),
+            "unknown kernel path \"avx-512\": expected avx512, avx2 or portable"
+        );
+    }
+
+    #[test]
+    fn the_best_path_is_supported_and_no_better_one_is() {
+        let best = KernelPath::best();
+        assert!(best.is_supported());
+        let rank = KernelPath::ALL.iter().position(|&path| path == best);
+        for better in &KernelPath::ALL[..rank.expect("best is a path")] {
+            assert!(
+                !better.is_supported(),
+                "{better} is supported but {best} was chosen"
+            );
+        }
+        assert!(kernel_path().is_supported());
+    }
+}
