@@ -55,13 +55,15 @@ pub(in super::super) static F32: Kernels<f32> = Kernels {
     },
 };
 
-/// 8×24 tiles, the f64 twin, with the same panel size in bytes.
+/// 8×24 tiles, the f64 twin. `kc`=256 (a 48 KiB panel) beat 128 by 1–3 % at
+/// 2048² and in `predict` (`docs/performance.md`), as with AVX2 f64: longer
+/// runs along each row of `A`.
 pub(in super::super) static F64: Kernels<f64> = Kernels {
     mr: 8,
     nr: 24,
-    kc: 128,
+    kc: 256,
     mc: 48,
-    nc: 120,
+    nc: 48,
     micro: micro_f64,
     narrow_micro: Some(NarrowTile {
         kernel: narrow_micro_f64,
