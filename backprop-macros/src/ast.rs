@@ -5,7 +5,7 @@ use quote::ToTokens;
 use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 
-use crate::layers::{EXAMPLE_CHAIN, EXAMPLE_LOSS};
+use crate::example;
 use syn::{
     Attribute, Ident, LitBool, LitFloat, LitInt, LitStr, Path, Token, Visibility, braced,
     parenthesized, token,
@@ -189,14 +189,16 @@ fn parse_layers(body: ParseStream) -> syn::Result<Vec<LayerDecl>> {
                 .parse::<TokenTree>()
                 .map_or_else(|_| String::new(), |token| token.to_string());
             body.error(format!(
-                "expected `->` between layers, found `{found}`; layers are chained like `{EXAMPLE_CHAIN}`"
+                "expected `->` between layers, found `{found}`; layers are chained like `{}`",
+                example::CHAIN
             ))
         })?;
         if body.is_empty() {
             return Err(syn::Error::new_spanned(
                 arrow,
                 format!(
-                    "expected a layer after `->`; the last layer is the loss, e.g. `-> {EXAMPLE_LOSS}`"
+                    "expected a layer after `->`; the last layer is the loss, e.g. `-> {}`",
+                    example::LOSS
                 ),
             ));
         }

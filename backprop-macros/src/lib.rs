@@ -1,7 +1,7 @@
 //! The `network!` macro of backprop.
 //!
 //! A pipeline of small steps: `ast` parses the declaration as written, `check` walks
-//! the chain with the table of layer kinds (`layers`), inferring every shape and
+//! the chain with the table of layer kinds (`check::table`), inferring every shape and
 //! reporting every mistake at the token that makes it, and `expand` writes the struct
 //! and its straight-line methods. A declaration with mistakes still expands to its
 //! type and methods (the fallback), so that only the mistakes are reported.
@@ -10,8 +10,8 @@
 
 mod ast;
 mod check;
+mod example;
 mod expand;
-mod layers;
 mod model;
 mod shape;
 

@@ -1,10 +1,9 @@
 //! The checked network: every layer with its field name, shapes, arguments and the
 //! names of its tensors.
 
-use proc_macro2::Span;
+use proc_macro2::{Span, TokenStream};
 use syn::Ident;
 
-use crate::layers::LayerKind;
 use crate::shape::{Dim, Shape};
 
 /// A checked declaration, ready to expand.
@@ -41,15 +40,27 @@ pub struct Layer {
     pub field: Ident,
     /// The layer as written, for documentation.
     pub written: String,
-    pub kind: &'static LayerKind,
-    /// The shape flowing into the layer.
-    pub input: Shape,
+    /// Whether it is the loss at the end of the chain.
+    pub is_loss: bool,
     /// The shape flowing out of it.
     pub output: Shape,
-    pub args: Resolved,
-    /// The book's names of its parameters (`W1`, `b1`) and state.
-    pub parameters: Vec<String>,
+    /// The runtime type's name in `backprop::layers`, and its const generic arguments.
+    pub runtime_type: &'static str,
+    pub generics: Vec<Dim>,
+    /// The runtime configuration, as an expression.
+    pub config: TokenStream,
+    /// Inputs per output unit, for the initialisation's standard deviation.
+    pub fan_in: Dim,
+    /// The book's names of its parameters (`W1`, `b1`) with their ranks, and of its
+    /// state.
+    pub parameters: Vec<Tensor>,
     pub state: Vec<String>,
+}
+
+/// A learned tensor: its name and number of axes.
+pub struct Tensor {
+    pub name: String,
+    pub rank: usize,
 }
 
 impl Layer {
@@ -90,10 +101,29 @@ pub enum InitValue {
     Std(f64),
 }
 
+/// A relation between two dimensions that a declaration requires.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Relation {
+    Equal,
+    AtMost,
+    /// The left is a multiple of the right.
+    MultipleOf,
+}
+
+impl Relation {
+    pub fn holds(self, a: u64, b: u64) -> bool {
+        match self {
+            Relation::Equal => a == b,
+            Relation::AtMost => a <= b,
+            Relation::MultipleOf => b != 0 && a.is_multiple_of(b),
+        }
+    }
+}
+
 /// A condition on two dimensions that the compiler checks, because one is a named
 /// constant; a failure is reported at `span` with `message`.
 pub struct DeferredCheck {
-    pub relation: crate::check::rule::Relation,
+    pub relation: Relation,
     pub left: Dim,
     pub right: Dim,
     pub span: Span,

@@ -57,6 +57,23 @@ impl Dim {
         }
     }
 
+    /// `self + n` (an image's side with its padding).
+    pub fn plus(&self, n: u64) -> Dim {
+        match self {
+            Dim::Known(a) => Dim::Known(a + n),
+            _ if n == 0 => self.clone(),
+            _ => {
+                let (a, ga) = (self.value_at(Span::call_site()), self.generic_arg());
+                let n = Literal::u64_unsuffixed(n);
+                Dim::Deferred {
+                    text: format!("{self} + {n}"),
+                    value: quote!((#a) + #n),
+                    generic: quote!({ (#ga) + #n }),
+                }
+            }
+        }
+    }
+
     /// `self − other`, or 0 if `other` is larger (a condition reports that case).
     pub fn minus(&self, other: &Dim) -> Dim {
         match (self, other) {

@@ -17,6 +17,16 @@ pub enum Error {
         /// The width of the data given.
         found: usize,
     },
+    /// A tensor given to a layer has another shape than the layer's.
+    #[error("{what}: expected shape {expected:?}, found {found:?}")]
+    Shape {
+        /// Which tensor of which layer.
+        what: String,
+        /// The layer's shape for it.
+        expected: Vec<usize>,
+        /// The shape given.
+        found: Vec<usize>,
+    },
     /// A flat buffer whose length is not a whole number of rows.
     #[error(
         "{what}: {found} values do not split into rows of {width} (the last row would have {rest})"

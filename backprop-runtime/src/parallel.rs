@@ -16,7 +16,7 @@
 //! - Evaluation gives each thread its own range of rows ([`split_rows`]), and the
 //!   products inside stay on that thread.
 
-use crate::gemm::within_split;
+use crate::gemm::{SharedOut, run_parts, within_split};
 pub use crate::gemm::{set_threads, threads};
 
 /// Splits `0..rows` into one contiguous range per thread (each a multiple of `grain`
@@ -50,4 +50,26 @@ where
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         })
     })
+}
+
+/// Runs `work(part, chunks)` for `part` in `0..parts` on the calling thread and the
+/// workers, with every product inside kept on the thread that runs the part. Each of
+/// `data`'s slices is cut into consecutive chunks of the length given beside it, and
+/// part `i` gets chunk `i` of each (shorter or empty past the slice's end), so the
+/// parts write disjoint memory. Allocates nothing once the workers have started.
+pub(crate) fn for_each_part<T: Send + Copy, const N: usize>(
+    parts: usize,
+    data: [(&mut [T], usize); N],
+    work: &(dyn Fn(usize, [&mut [T]; N]) + Sync),
+) {
+    let shared = data.map(|(slice, chunk)| (slice.len(), chunk, SharedOut::new(slice)));
+    run_parts(parts, threads(), &|part| {
+        let chunks = shared.map(|(len, chunk, out)| {
+            let start = part.saturating_mul(chunk).min(len);
+            // SAFETY: part `part` is run once, and chunk `part` of each slice is
+            // disjoint from every other part's; the slices outlive this call.
+            unsafe { out.range(start, chunk.min(len - start)) }
+        });
+        within_split(|| work(part, chunks));
+    });
 }

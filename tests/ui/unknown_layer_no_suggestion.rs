@@ -2,7 +2,7 @@ use backprop::prelude::*;
 
 network! {
     struct Net {
-        Affine(784, 50) -> Convolution -> Affine(50, 10) -> SoftmaxWithLoss
+        Affine(784, 50) -> Attention -> Affine(50, 10) -> SoftmaxWithLoss
     }
 }
 

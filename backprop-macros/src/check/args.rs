@@ -7,8 +7,8 @@ use super::describe::describe;
 use super::errors::Errors;
 use super::rule::WidthSlot;
 use super::suggest::closest;
+use super::table::{KeywordKind, KeywordSpec, LayerKind};
 use crate::ast::{Arg, ArgItem, Args, LayerDecl};
-use crate::layers::{KeywordKind, KeywordSpec, LayerKind};
 use crate::model::{InitValue, Resolved, Value};
 use crate::shape::Dim;
 
@@ -50,7 +50,11 @@ pub fn resolve(
     }
     let widths = given
         .into_iter()
-        .map(|arg| width(arg, "a layer width", errors))
+        .enumerate()
+        .map(|(index, arg)| {
+            let what = kind.positional_names.get(index).unwrap_or(&"a layer width");
+            width(arg, what, errors)
+        })
         .collect();
     (Some(widths), resolved)
 }
@@ -165,7 +169,8 @@ fn keywords(layer: &LayerDecl, args: &Args, kind: &LayerKind, errors: &mut Error
 fn keyword_value(spec: &KeywordSpec, key: &str, value: &Arg, errors: &mut Errors) -> Option<Value> {
     match spec.kind {
         KeywordKind::Init => init(value, errors).map(Value::Init),
-        KeywordKind::Count => count(key, value, errors).map(Value::Count),
+        KeywordKind::Count => whole(key, value, 1, errors).map(Value::Count),
+        KeywordKind::Whole => whole(key, value, 0, errors).map(Value::Count),
         KeywordKind::Flag => match value {
             Arg::Bool(flag) => Some(Value::Flag(flag.value)),
             _ => {
@@ -302,17 +307,21 @@ fn init(value: &Arg, errors: &mut Errors) -> Option<InitValue> {
         .ok()
 }
 
-/// A whole number of at least 1, such as a stride.
-fn count(key: &str, value: &Arg, errors: &mut Errors) -> Option<u64> {
+/// A whole number of at least `least`: a stride (1), a padding (0).
+fn whole(key: &str, value: &Arg, least: u64, errors: &mut Errors) -> Option<u64> {
     let message = match value {
         Arg::Int(int) => match int.base10_parse::<u64>() {
-            Ok(n) if n >= 1 && int.suffix().is_empty() => return Some(n),
-            Ok(0) => format!("`{key}` must be at least 1, found 0"),
+            Ok(n) if n >= least && int.suffix().is_empty() => return Some(n),
+            Ok(n) if n < least => format!("`{key}` must be at least {least}, found {n}"),
             _ => format!(
                 "`{key}` takes a whole number such as `2`, found `{}`",
                 value.text()
             ),
         },
+        Arg::Negative(_) => format!(
+            "`{key}` takes a whole number of at least {least}, found `{}`",
+            value.text()
+        ),
         _ => format!(
             "`{key}` takes a whole number such as `2`, found `{}`",
             value.text()

@@ -5,17 +5,21 @@ mod args;
 mod describe;
 mod errors;
 mod names;
-pub mod rule;
+mod rule;
 mod suggest;
+mod table;
+mod window;
 
+use quote::quote;
 use syn::Error;
 
 use self::describe::describe;
 use self::errors::Errors;
 use self::names::Names;
 use self::rule::{Flowing, Rule, Source, WidthSlot};
+use self::table::LayerKind;
 use crate::ast::{Args, Declaration, LayerDecl};
-use crate::layers::{self, EXAMPLE_LOSS, EXAMPLE_NETWORK, LayerKind};
+use crate::example;
 use crate::model::{Layer, Network, Partial};
 use crate::shape::{Dim, Shape};
 
@@ -49,8 +53,9 @@ pub fn check(decl: Declaration) -> Checked {
         errors.at(
             decl.ident.span(),
             format!(
-                "network `{}` has no layers; declare them between the braces, e.g. `{EXAMPLE_NETWORK}`",
-                decl.ident
+                "network `{}` has no layers; declare them between the braces, e.g. `{}`",
+                decl.ident,
+                example::NETWORK
             ),
         );
     }
@@ -78,7 +83,8 @@ pub fn check(decl: Declaration) -> Checked {
         let shapes = widths.and_then(|widths| {
             let mut rule = Rule {
                 layer,
-                kind,
+                name: kind.name,
+                takes_widths: kind.positional_as.is_empty(),
                 widths: &widths,
                 args: &resolved,
                 flowing: flowing.as_ref(),
@@ -107,10 +113,12 @@ pub fn check(decl: Declaration) -> Checked {
         let checked = Layer {
             field,
             written: describe(layer),
-            kind,
-            input,
+            is_loss: kind.is_loss,
+            runtime_type: kind.runtime_type,
+            generics: (kind.generics)(&input, &output, &resolved),
+            config: (kind.config)(&quote!(::backprop::layers), &resolved),
+            fan_in: (kind.fan_in)(&input, &resolved),
             output,
-            args: resolved,
             parameters,
             state,
         };
@@ -123,17 +131,19 @@ pub fn check(decl: Declaration) -> Checked {
 
     if let Some(last) = decl.layers.last() {
         // A misspelt last layer may be the loss itself: its own message says so.
-        if first_loss.is_none() && layers::find(&last.kind.to_string()).is_some() {
+        if first_loss.is_none() && table::find(&last.kind.to_string()).is_some() {
             let message = format!(
-                "network `{}` must end with a loss layer: add `-> {EXAMPLE_LOSS}` after `{}`",
+                "network `{}` must end with a loss layer: add `-> {}` after `{}`",
                 decl.ident,
+                example::LOSS,
                 describe(last)
             );
             errors.at(last.kind.span(), message);
         } else if first_loss.is_some() && layers.is_empty() && !errors.any() {
             let message = format!(
-                "network `{}` has nothing before its loss layer; add a layer that computes scores, e.g. `{EXAMPLE_NETWORK}`",
-                decl.ident
+                "network `{}` has nothing before its loss layer; add a layer that computes scores, e.g. `{}`",
+                decl.ident,
+                example::NETWORK
             );
             errors.at(decl.ident.span(), message);
         }
@@ -170,14 +180,14 @@ pub fn check(decl: Declaration) -> Checked {
 
 fn kind_of(layer: &LayerDecl, errors: &mut Errors) -> Option<&'static LayerKind> {
     let name = layer.kind.to_string();
-    if let Some(kind) = layers::find(&name) {
+    if let Some(kind) = table::find(&name) {
         return Some(kind);
     }
-    let hint = match suggest::closest(&name, layers::names()) {
+    let hint = match suggest::closest(&name, table::names()) {
         Some(known) => format!("did you mean `{known}`? "),
         None => String::new(),
     };
-    let known: Vec<String> = layers::names().map(|k| format!("`{k}`")).collect();
+    let known: Vec<String> = table::names().map(|k| format!("`{k}`")).collect();
     errors.at(
         layer.kind.span(),
         format!(

@@ -7,8 +7,9 @@ use syn::Ident;
 
 use super::describe::describe;
 use super::errors::Errors;
+use super::table::{Counter, DefaultField, LayerKind, TensorSpec};
 use crate::ast::LayerDecl;
-use crate::layers::{Counter, DefaultField, LayerKind};
+use crate::model::Tensor;
 
 #[derive(Default)]
 pub struct Names {
@@ -52,7 +53,7 @@ impl Names {
     }
 
     /// The names of a layer's parameters and state, numbered as the table says.
-    pub fn tensors(&mut self, kind: &LayerKind) -> (Vec<String>, Vec<String>) {
+    pub fn tensors(&mut self, kind: &LayerKind) -> (Vec<Tensor>, Vec<String>) {
         if kind.parameters.is_empty() && kind.state.is_empty() {
             return (Vec::new(), Vec::new());
         }
@@ -62,12 +63,11 @@ impl Names {
         };
         *ordinal += 1;
         let ordinal = *ordinal;
-        let named = |specs: &[crate::layers::TensorSpec]| {
-            specs
-                .iter()
-                .map(|spec| format!("{}{ordinal}", spec.prefix))
-                .collect()
-        };
-        (named(kind.parameters), named(kind.state))
+        let name = |spec: &TensorSpec| format!("{}{ordinal}", spec.prefix);
+        let parameters = kind.parameters.iter().map(|spec| Tensor {
+            name: name(spec),
+            rank: spec.rank,
+        });
+        (parameters.collect(), kind.state.iter().map(name).collect())
     }
 }

@@ -9,8 +9,7 @@ use proc_macro2::Span;
 use super::describe::{describe, describe_replacing};
 use super::errors::Errors;
 use crate::ast::LayerDecl;
-use crate::layers::LayerKind;
-use crate::model::{DeferredCheck, Resolved, Value};
+use crate::model::{DeferredCheck, Relation, Resolved, Value};
 use crate::shape::{Dim, Shape};
 
 /// A positional width as checked: absent, already reported as invalid, `_`, or given.
@@ -35,25 +34,6 @@ pub enum Source {
     Input(String),
 }
 
-/// A relation between two dimensions that a declaration requires.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Relation {
-    Equal,
-    AtMost,
-    /// The left is a multiple of the right.
-    MultipleOf,
-}
-
-impl Relation {
-    pub fn holds(self, a: u64, b: u64) -> bool {
-        match self {
-            Relation::Equal => a == b,
-            Relation::AtMost => a <= b,
-            Relation::MultipleOf => b != 0 && a.is_multiple_of(b),
-        }
-    }
-}
-
 pub enum Agreement {
     Same,
     Differ,
@@ -64,7 +44,9 @@ pub enum Agreement {
 /// One layer under check, as its table entry's shape rule sees it.
 pub struct Rule<'a> {
     pub(super) layer: &'a LayerDecl,
-    pub(super) kind: &'static LayerKind,
+    pub(super) name: &'static str,
+    /// Whether the positional arguments are widths.
+    pub(super) takes_widths: bool,
     pub(super) widths: &'a [WidthSlot],
     pub(super) args: &'a Resolved,
     pub(super) flowing: Option<&'a Flowing>,
@@ -75,7 +57,7 @@ pub struct Rule<'a> {
 
 impl Rule<'_> {
     pub fn name(&self) -> &'static str {
-        self.kind.name
+        self.name
     }
 
     /// Positional width `index`.
@@ -108,7 +90,7 @@ impl Rule<'_> {
 
     /// Whether the layer's positional arguments are widths.
     pub fn takes_widths(&self) -> bool {
-        self.kind.positional_as.is_empty()
+        self.takes_widths
     }
 
     /// The value of keyword `key`, if given.
@@ -210,6 +192,15 @@ impl Rule<'_> {
                 Agreement::Deferred
             }
         }
+    }
+
+    /// The span of keyword `key`'s value, or of the layer's name.
+    pub fn keyword_span(&self, key: &str) -> Span {
+        self.layer
+            .args
+            .as_ref()
+            .and_then(|args| args.keywords().find(|keyword| keyword.key == key))
+            .map_or_else(|| self.kind_span(), |keyword| keyword.value.span())
     }
 
     /// The span of positional argument `index`, or of the layer's name.

@@ -6,8 +6,7 @@
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 
-use crate::check::rule::Relation;
-use crate::model::DeferredCheck;
+use crate::model::{DeferredCheck, Relation};
 
 pub fn expand(deferred: &[DeferredCheck]) -> TokenStream {
     let checks = deferred.iter().map(|check| {

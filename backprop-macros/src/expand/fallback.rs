@@ -29,9 +29,12 @@ pub fn fallback(net: &Partial) -> TokenStream {
     let gradient_fields: Vec<TokenStream> = net
         .layers
         .iter()
-        .flat_map(|layer| layer.parameters.iter().zip(layer.kind.parameters))
-        .map(|(name, spec)| {
-            let (name, dim) = (format_ident!("{}", name), format_ident!("Ix{}", spec.rank));
+        .flat_map(|layer| &layer.parameters)
+        .map(|tensor| {
+            let (name, dim) = (
+                format_ident!("{}", tensor.name),
+                format_ident!("Ix{}", tensor.rank),
+            );
             quote!(pub #name: ::backprop::ndarray::Array<T, ::backprop::ndarray::#dim>)
         })
         .collect();

@@ -70,20 +70,19 @@ impl Names {
 
 /// The runtime type of a layer: `::backprop::layers::Affine<T, 784, 50>`.
 fn layer_type(layer: &Layer) -> TokenStream {
-    let ty = format_ident!("{}", layer.kind.runtime_type);
-    let generics = (layer.kind.generics)(&layer.input, &layer.output, &layer.args);
-    let generics = generics.iter().map(|dim| dim.generic_arg());
+    let ty = format_ident!("{}", layer.runtime_type);
+    let generics = layer.generics.iter().map(|dim| dim.generic_arg());
     quote!(::backprop::layers::#ty<T, #(#generics),*>)
 }
 
 /// The layer's configuration as a runtime value.
 fn layer_config(layer: &Layer) -> TokenStream {
-    (layer.kind.config)(&quote!(::backprop::layers), &layer.args)
+    layer.config.clone()
 }
 
 /// `Layer` for a layer in the chain, `Loss` for the last.
 fn layer_trait(layer: &Layer) -> TokenStream {
-    if layer.kind.is_loss {
+    if layer.is_loss {
         quote!(::backprop::__private::Loss<T>)
     } else {
         quote!(::backprop::layers::Layer<T>)

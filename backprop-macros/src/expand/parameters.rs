@@ -15,9 +15,8 @@ fn parameters(net: &Network) -> Vec<(&Layer, usize, syn::Ident, usize)> {
             layer
                 .parameters
                 .iter()
-                .zip(layer.kind.parameters)
                 .enumerate()
-                .map(move |(i, (name, spec))| (layer, i, format_ident!("{}", name), spec.rank))
+                .map(move |(i, tensor)| (layer, i, format_ident!("{}", tensor.name), tensor.rank))
         })
         .collect()
 }
@@ -86,7 +85,7 @@ pub fn expand(net: &Network, names: &Names) -> TokenStream {
 
 /// The parameter and state visits of the `Network` implementation.
 pub fn trait_items(net: &Network) -> TokenStream {
-    let visits = |tensors: fn(&Layer) -> &[String], visit: TokenStream, mutable: bool| {
+    let visits = |tensors: fn(&Layer) -> Vec<&str>, visit: TokenStream, mutable: bool| {
         let calls = net
             .layers
             .iter()
@@ -102,10 +101,20 @@ pub fn trait_items(net: &Network) -> TokenStream {
             });
         quote!(#(#calls)*)
     };
-    let parameters = visits(|l| &l.parameters, quote!(visit_parameters), false);
-    let parameters_mut = visits(|l| &l.parameters, quote!(visit_parameters_mut), true);
-    let state = visits(|l| &l.state, quote!(visit_state), false);
-    let state_mut = visits(|l| &l.state, quote!(visit_state_mut), true);
+    fn parameters(layer: &Layer) -> Vec<&str> {
+        layer.parameters.iter().map(|t| t.name.as_str()).collect()
+    }
+    fn state(layer: &Layer) -> Vec<&str> {
+        layer.state.iter().map(String::as_str).collect()
+    }
+    let (parameters_mut, state_mut) = (
+        visits(parameters, quote!(visit_parameters_mut), true),
+        visits(state, quote!(visit_state_mut), true),
+    );
+    let (parameters, state) = (
+        visits(parameters, quote!(visit_parameters), false),
+        visits(state, quote!(visit_state), false),
+    );
     quote! {
         #[allow(unused_variables)]
         fn visit_parameters(&self, visit: &mut dyn FnMut(::backprop::Parameter<'_, T>)) {

@@ -18,7 +18,7 @@ pub fn expand(net: &Network) -> TokenStream {
     });
     let constructors = net.layers.iter().map(|layer| {
         let (field, ty, config) = (&layer.field, layer_type(layer), layer_config(layer));
-        let fan_in = (layer.kind.fan_in)(&layer.input);
+        let fan_in = &layer.fan_in;
         quote! {
             #field: <#ty as ::backprop::layers::Layer<T>>::new(
                 #config,

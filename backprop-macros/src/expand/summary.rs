@@ -14,7 +14,7 @@ pub fn expand(net: &Network) -> TokenStream {
         let field = layer.field.to_string();
         let description = layer_description(layer);
         let output_shape = layer.output.axes();
-        let parameters = if layer.kind.is_loss {
+        let parameters = if layer.is_loss {
             quote!(0)
         } else {
             let (ty, layer_trait) = (layer_type(layer), layer_trait(layer));

@@ -36,6 +36,7 @@
 
 mod elementwise;
 mod error;
+mod gather;
 mod loss;
 mod matrix;
 mod pool;

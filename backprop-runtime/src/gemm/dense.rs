@@ -72,6 +72,8 @@ enum Init<'a, T> {
     Overwrite,
     /// `C = A·B + bias` (one value per column).
     Bias(&'a [T]),
+    /// `C += A·B`.
+    Accumulate,
 }
 
 /// `C(m×n) = A(m×k)·B(k×n) + bias`, all row-major.
@@ -97,7 +99,7 @@ pub(super) fn forward<T: GemmScalar>(
         col_stride: 1,
     };
     let init = bias.map_or(Init::Overwrite, Init::Bias);
-    parallel(kernels, m, k, n, a, b, init, c);
+    parallel(kernels, m, k, n, a, b, init, c, n);
 }
 
 /// `C(k×n) = Aᵀ·D` for row-major `A` (m×k) and `D` (m×n).
@@ -121,7 +123,7 @@ pub(super) fn at_b<T: GemmScalar>(
         row_stride: n,
         col_stride: 1,
     };
-    parallel(kernels, k, m, n, a_t, d, Init::Overwrite, c);
+    parallel(kernels, k, m, n, a_t, d, Init::Overwrite, c, n);
 }
 
 /// `C(m×k) = D(m×n)·Bᵀ` for row-major `D` (m×n) and `B` (k×n).
@@ -145,7 +147,28 @@ pub(super) fn a_bt<T: GemmScalar>(
         row_stride: 1,
         col_stride: n,
     };
-    parallel(kernels, m, n, k, d, b_t, Init::Overwrite, c);
+    parallel(kernels, m, n, k, d, b_t, Init::Overwrite, c, k);
+}
+
+/// `C (+)= A·B` for strided `A` (m×k) and `B` (k×n), `C` m×n with row stride `ldc`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn strided<T: GemmScalar>(
+    kernels: &Kernels<T>,
+    m: usize,
+    k: usize,
+    n: usize,
+    a: View<'_, T>,
+    b: View<'_, T>,
+    accumulate: bool,
+    c: &mut [T],
+    ldc: usize,
+) {
+    let init = if accumulate {
+        Init::Accumulate
+    } else {
+        Init::Overwrite
+    };
+    parallel(kernels, m, k, n, a, b, init, c, ldc);
 }
 
 /// Splits `C` into blocks that the threads claim one by one, and runs
@@ -174,15 +197,16 @@ fn parallel<T: GemmScalar>(
     b: View<'_, T>,
     init: Init<'_, T>,
     c: &mut [T],
+    ldc: usize,
 ) {
     let out = Out {
         ptr: c.as_mut_ptr(),
-        ld: n,
+        ld: ldc,
     };
     let threads = work_threads(m, k, n);
     pool::note_product(threads);
     if m <= ROW_CHUNK && threads == 1 {
-        // SAFETY: `c` is the whole m×n output, exclusively borrowed.
+        // SAFETY: `c` holds the m×n output with row stride `ldc`, exclusively borrowed.
         return unsafe { serial(kernels, m, k, n, a, b, init, out) };
     }
     let wanted_blocks = BLOCKS_PER_THREAD * threads;
@@ -233,6 +257,7 @@ fn parallel<T: GemmScalar>(
         let init = match init {
             Init::Bias(bias) => Init::Bias(&bias[first_col..first_col + cols]),
             Init::Overwrite => Init::Overwrite,
+            Init::Accumulate => Init::Accumulate,
         };
         // SAFETY: blocks are disjoint and inside `c`.
         unsafe {
@@ -297,15 +322,16 @@ unsafe fn serial<T: GemmScalar>(
     if m == 0 || n == 0 {
         return;
     }
-    // With a bias (or k = 0) C is set first and every k block accumulates.
-    let preset = matches!(init, Init::Bias(_)) || k == 0;
-    if preset {
+    // With a bias (or k = 0) C is set first and every k block accumulates; when
+    // accumulating, C already holds what the blocks add to.
+    let preset = !matches!(init, Init::Overwrite) || k == 0;
+    if preset && !matches!(init, Init::Accumulate) {
         for i in 0..m {
             // SAFETY: row i of the m×n block.
             let row = unsafe { std::slice::from_raw_parts_mut(out.ptr.add(i * out.ld), n) };
             match init {
                 Init::Bias(bias) => row.copy_from_slice(bias),
-                Init::Overwrite => row.fill(T::GEMM_ZERO),
+                Init::Overwrite | Init::Accumulate => row.fill(T::GEMM_ZERO),
             }
         }
     }

@@ -11,6 +11,7 @@
 //! | weight gradient `xᵀ·dout` | [`matmul_at_b`] | `A` m×k, `D` m×n, `C` k×n |
 //! | bias gradient `Σ_rows dout` | [`column_sums`] | `D` m×n, `sums` n |
 //! | input gradient `dout·Wᵀ` | [`matmul_a_bt`] | `D` m×n, `B` k×n, `C` m×k |
+//! | any `C (+)= A·B` | [`product`] | strided [`MatrixRef`]s, `C` with row stride `ldc` |
 //!
 //! # Zero skipping
 //!
@@ -94,7 +95,7 @@ use std::fmt::Debug;
 use std::ops::{Add, AddAssign, Mul};
 
 pub use path::{KernelPath, UnknownKernelPath, kernel_path};
-pub(crate) use pool::{Split, within_split};
+pub(crate) use pool::{SharedOut, Split, run as run_parts, within_split};
 pub use pool::{set_threads, threads};
 
 /// Error for operands whose length does not match the given dimensions.
@@ -128,6 +129,118 @@ pub enum GemmError {
         /// Requested number of columns.
         cols: usize,
     },
+    /// The inner dimensions of a product differ.
+    #[error("{operation}: `a` has {a_cols} columns but `b` has {b_rows} rows; they must be equal")]
+    Inner {
+        /// The function that was called.
+        operation: &'static str,
+        /// Columns of `a`.
+        a_cols: usize,
+        /// Rows of `b`.
+        b_rows: usize,
+    },
+    /// A strided operand reaches past the end of its slice, or an output's row stride
+    /// is shorter than its rows.
+    #[error(
+        "{operation}: `{argument}` as {rows}×{cols} with strides ({row_stride}, {col_stride}) needs {needed} elements, found {found}"
+    )]
+    Extent {
+        /// The function that was called.
+        operation: &'static str,
+        /// The parameter name.
+        argument: &'static str,
+        /// Rows of the operand.
+        rows: usize,
+        /// Columns of the operand.
+        cols: usize,
+        /// Elements between consecutive rows.
+        row_stride: usize,
+        /// Elements between consecutive columns.
+        col_stride: usize,
+        /// Elements the operand reaches (`usize::MAX` when that overflows).
+        needed: usize,
+        /// The slice's length.
+        found: usize,
+    },
+}
+
+/// A matrix read in place: element `(i, j)` is `data[i · row_stride + j · col_stride]`.
+///
+/// A row-major matrix has strides `(cols, 1)`; its transpose is the same data with the
+/// strides swapped ([`MatrixRef::t`]); a block of a larger matrix keeps the larger
+/// matrix's row stride (its leading dimension).
+#[derive(Clone, Copy, Debug)]
+pub struct MatrixRef<'a, T> {
+    /// The elements, from the matrix's first.
+    pub data: &'a [T],
+    /// Rows.
+    pub rows: usize,
+    /// Columns.
+    pub cols: usize,
+    /// Elements from one row to the next.
+    pub row_stride: usize,
+    /// Elements from one column to the next.
+    pub col_stride: usize,
+}
+
+impl<'a, T> MatrixRef<'a, T> {
+    /// A `rows × cols` matrix stored row by row.
+    pub fn row_major(data: &'a [T], rows: usize, cols: usize) -> Self {
+        Self {
+            data,
+            rows,
+            cols,
+            row_stride: cols,
+            col_stride: 1,
+        }
+    }
+
+    /// The transpose, reading the same elements.
+    #[must_use]
+    pub fn t(self) -> Self {
+        Self {
+            rows: self.cols,
+            cols: self.rows,
+            row_stride: self.col_stride,
+            col_stride: self.row_stride,
+            ..self
+        }
+    }
+
+    /// Elements the matrix reaches from its first, or `None` on overflow.
+    fn extent(&self) -> Option<usize> {
+        if self.rows == 0 || self.cols == 0 {
+            return Some(0);
+        }
+        let last_row = (self.rows - 1).checked_mul(self.row_stride)?;
+        let last_col = (self.cols - 1).checked_mul(self.col_stride)?;
+        last_row.checked_add(last_col)?.checked_add(1)
+    }
+
+    fn check(&self, operation: &'static str, argument: &'static str) -> Result<(), GemmError> {
+        match self.extent() {
+            Some(needed) if needed <= self.data.len() => Ok(()),
+            needed => Err(GemmError::Extent {
+                operation,
+                argument,
+                rows: self.rows,
+                cols: self.cols,
+                row_stride: self.row_stride,
+                col_stride: self.col_stride,
+                needed: needed.unwrap_or(usize::MAX),
+                found: self.data.len(),
+            }),
+        }
+    }
+}
+
+/// Whether [`product`] replaces `C` or adds to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Write {
+    /// `C = A·B`.
+    Overwrite,
+    /// `C += A·B`.
+    Accumulate,
 }
 
 /// How [`matmul_bias`] and [`matmul_at_b`] treat zeros in `A`.
@@ -481,6 +594,100 @@ pub fn matmul_a_bt<T: GemmScalar>(
     check_len(OP, "b", b, k, n)?;
     check_len(OP, "c", c, m, k)?;
     dense::a_bt(T::gemm_kernels(), m, n, k, d, b, c);
+    Ok(())
+}
+
+/// `C (+)= A·B` for strided operands: `A` m×k, `B` k×n, and `C` m×n stored with row
+/// stride `ldc` (at least n) in `c`, which may hold more (a block of a larger matrix).
+///
+/// The same packed kernels as the other products, on any layout: a transposed
+/// operand is [`MatrixRef::t`], a block of a larger matrix keeps that matrix's row
+/// stride. With [`Write::Accumulate`] the product is added to what `C` holds.
+///
+/// # Errors
+/// [`GemmError::Inner`] when `a`'s columns differ from `b`'s rows;
+/// [`GemmError::Extent`] when an operand reaches past its slice, or `C` does (or
+/// `ldc` is less than n).
+///
+/// ```
+/// # use backprop::gemm::{product, MatrixRef, Write};
+/// let a = [1.0_f32, 2.0, 3.0, 4.0]; // 2×2
+/// let mut c = [1.0_f32, 1.0, 9.0, 1.0, 1.0, 9.0]; // 2×2 inside a 2×3 block
+/// // C += Aᵀ · A
+/// let a = MatrixRef::row_major(&a, 2, 2);
+/// product(a.t(), a, &mut c, 3, Write::Accumulate)?;
+/// assert_eq!(c, [11.0, 15.0, 9.0, 15.0, 21.0, 9.0]);
+/// # Ok::<(), backprop::gemm::GemmError>(())
+/// ```
+pub fn product<T: GemmScalar>(
+    a: MatrixRef<'_, T>,
+    b: MatrixRef<'_, T>,
+    c: &mut [T],
+    ldc: usize,
+    write: Write,
+) -> Result<(), GemmError> {
+    const OP: &str = "product";
+    if a.cols != b.rows {
+        return Err(GemmError::Inner {
+            operation: OP,
+            a_cols: a.cols,
+            b_rows: b.rows,
+        });
+    }
+    a.check(OP, "a")?;
+    b.check(OP, "b")?;
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    let out = MatrixRef {
+        data: &*c,
+        rows: m,
+        cols: n,
+        row_stride: ldc,
+        col_stride: 1,
+    };
+    out.check(OP, "c")?;
+    if ldc < n && m > 1 {
+        return Err(GemmError::Extent {
+            operation: OP,
+            argument: "c",
+            rows: m,
+            cols: n,
+            row_stride: ldc,
+            col_stride: 1,
+            needed: m * n,
+            found: c.len(),
+        });
+    }
+    fn view<T>(x: MatrixRef<'_, T>) -> dense::View<'_, T> {
+        dense::View {
+            data: x.data,
+            row_stride: x.row_stride,
+            col_stride: x.col_stride,
+        }
+    }
+    // A zero-sized product reads nothing (its views may be empty slices).
+    if m == 0 || n == 0 {
+        return Ok(());
+    }
+    if k == 0 {
+        if write == Write::Overwrite {
+            c.chunks_mut(ldc.max(n))
+                .take(m)
+                .for_each(|row| row[..n].fill(T::GEMM_ZERO));
+        }
+        return Ok(());
+    }
+    let accumulate = write == Write::Accumulate;
+    dense::strided(
+        T::gemm_kernels(),
+        m,
+        k,
+        n,
+        view(a),
+        view(b),
+        accumulate,
+        c,
+        ldc.max(n),
+    );
     Ok(())
 }
 

@@ -191,14 +191,14 @@ impl Split {
 
 /// Shares a mutable slice between threads, which write disjoint ranges of it.
 #[derive(Clone, Copy)]
-pub(super) struct SharedOut<T> {
+pub(crate) struct SharedOut<T> {
     ptr: *mut T,
 }
 
 impl<T> SharedOut<T> {
     /// Shares `data`; the borrow ends here, so the caller keeps `data` untouched
     /// while ranges of it are in use.
-    pub(super) fn new(data: &mut [T]) -> Self {
+    pub(crate) fn new(data: &mut [T]) -> Self {
         Self {
             ptr: data.as_mut_ptr(),
         }
@@ -207,9 +207,10 @@ impl<T> SharedOut<T> {
     /// Elements `start..start + len` of the shared slice.
     ///
     /// # Safety
-    /// The range is inside the slice and no other live slice overlaps it.
+    /// The range is inside the slice, no other live slice overlaps it, and the
+    /// slice outlives `'a`.
     #[allow(clippy::mut_from_ref)] // the pointer is shared; the ranges are disjoint
-    pub(super) unsafe fn range(&self, start: usize, len: usize) -> &mut [T] {
+    pub(crate) unsafe fn range<'a>(&self, start: usize, len: usize) -> &'a mut [T] {
         // SAFETY: guaranteed by the caller.
         unsafe { std::slice::from_raw_parts_mut(self.ptr.add(start), len) }
     }
@@ -312,7 +313,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// when another job is in flight (nested or concurrent calls), when no
 /// worker can start, or when `parts` does not fit the claim counter
 /// (65536 or more; callers use a few per thread).
-pub(super) fn run(parts: usize, threads: usize, task: &Task<'_>) {
+pub(crate) fn run(parts: usize, threads: usize, task: &Task<'_>) {
     let helpers = if parts < 1 << PART_BITS {
         threads.min(parts).saturating_sub(1)
     } else {

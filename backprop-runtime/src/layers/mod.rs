@@ -13,6 +13,7 @@
 
 mod affine;
 mod batch_norm;
+mod convolution;
 mod dropout;
 mod elementwise;
 mod naive;
@@ -31,6 +32,9 @@ use crate::{Float, Result, Targets, WeightInit};
 
 pub use affine::{Affine, AffineConfig};
 pub use batch_norm::{BatchNorm, BatchNormConfig};
+pub use convolution::{
+    BackwardScratch, Convolution, ConvolutionConfig, ConvolutionScratch, Geometry,
+};
 pub use dropout::{Dropout, DropoutConfig};
 pub use naive::{AddLayer, MulLayer};
 pub use pooling::Pooling;

@@ -9,8 +9,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::check::rule::{Agreement, Condition, Relation, Rule, WidthSlot, valued};
-use crate::model::{InitValue, Resolved, Value};
+use super::rule::{Agreement, Condition, Rule, WidthSlot, valued};
+use super::window::{self, Window};
+use crate::model::{InitValue, Relation, Resolved, Value};
 use crate::shape::{Dim, Shape};
 
 /// One kind of layer.
@@ -22,6 +23,9 @@ pub struct LayerKind {
     pub usage: fn(&str) -> String,
     /// How many positional arguments it takes, at least and at most.
     pub positional: (usize, usize),
+    /// What each positional argument is, for messages (`the filter count`); a layer
+    /// width when not named here.
+    pub positional_names: &'static [&'static str],
     /// For a layer whose positional arguments are not widths, the keywords they give in
     /// order: `Dropout(0.3)` is `Dropout(ratio = 0.3)`.
     pub positional_as: &'static [&'static str],
@@ -40,7 +44,7 @@ pub struct LayerKind {
     /// Which count numbers the names of the parameters and state.
     pub counter: Counter,
     /// Inputs per output unit, for the initialisation's standard deviation.
-    pub fan_in: fn(&Shape) -> Dim,
+    pub fan_in: fn(&Shape, &Resolved) -> Dim,
     /// The runtime type (in `backprop::layers`) and its const generic arguments.
     pub runtime_type: &'static str,
     pub generics: fn(&Shape, &Shape, &Resolved) -> Vec<Dim>,
@@ -79,6 +83,8 @@ pub enum KeywordKind {
     Init,
     /// A whole number of at least 1.
     Count,
+    /// A whole number of at least 0.
+    Whole,
     /// `true` or `false`.
     Flag,
     /// A number in `[0, 1)`, with what it is for the message.
@@ -89,12 +95,6 @@ pub enum KeywordKind {
     Positive(&'static str),
 }
 
-/// How a chain is written, for messages.
-pub const EXAMPLE_CHAIN: &str = "Affine(784, 50) -> Relu";
-/// The loss a chain usually ends with, for messages.
-pub const EXAMPLE_LOSS: &str = "SoftmaxWithLoss";
-/// The smallest network, for messages.
-pub const EXAMPLE_NETWORK: &str = "Affine(784, 10) -> SoftmaxWithLoss";
 /// The layer whose input `_` may stand for.
 const INFERABLE: &str = "Affine";
 
@@ -106,13 +106,14 @@ pub fn names() -> impl Iterator<Item = &'static str> {
     TABLE.iter().map(|kind| kind.name)
 }
 
-static TABLE: [LayerKind; 8] = [
+static TABLE: [LayerKind; 9] = [
     LayerKind {
         name: "Affine",
         is_loss: false,
         usage: |_| "two widths, `Affine(inputs, outputs)`".to_owned(),
         positional: (2, 2),
         positional_as: &[],
+        positional_names: &[],
         keywords: &[KeywordSpec {
             key: "init",
             kind: KeywordKind::Init,
@@ -132,17 +133,11 @@ static TABLE: [LayerKind; 8] = [
         ],
         state: &[],
         counter: Counter::Weights,
-        fan_in: Shape::width,
+        fan_in: |input, _| input.width(),
         runtime_type: "Affine",
         generics: |input, output, _| vec![input.width(), output.width()],
         config: |layers, args| {
-            let init = match args.keyword("init") {
-                Some(Value::Init(init)) => {
-                    let init = init_tokens(init);
-                    quote!(::core::option::Option::Some(#init))
-                }
-                _ => quote!(::core::option::Option::None),
-            };
+            let init = init_config(args);
             quote!(#layers::AffineConfig { init: #init })
         },
     },
@@ -155,6 +150,7 @@ static TABLE: [LayerKind; 8] = [
         usage: |_| "a window's height and width, `Pooling(2, 2, stride = 2)`".to_owned(),
         positional: (2, 2),
         positional_as: &[],
+        positional_names: &[],
         keywords: &[KeywordSpec {
             key: "stride",
             kind: KeywordKind::Count,
@@ -165,15 +161,87 @@ static TABLE: [LayerKind; 8] = [
         parameters: &[],
         state: &[],
         counter: Counter::OwnKind,
-        fan_in: Shape::width,
+        fan_in: |input, _| input.width(),
         runtime_type: "Pooling",
         generics: |input, _, args| {
             let mut generics: Vec<Dim> = input.axes().into_iter().cloned().collect();
             generics.extend(args.positional.iter().flatten().cloned());
-            generics.push(Dim::Known(stride(args.keyword("stride"))));
+            generics.push(Dim::Known(whole_keyword(args, "stride", 1)));
             generics
         },
         config: |_, _| quote!(()),
+    },
+    LayerKind {
+        name: "Convolution",
+        is_loss: false,
+        usage: |_| {
+            "a filter count and a filter's height and width, `Convolution(30, 5, 5)`".to_owned()
+        },
+        positional: (3, 3),
+        positional_as: &[],
+        positional_names: &[
+            "a convolution's filter count",
+            "a filter's height",
+            "a filter's width",
+        ],
+        keywords: &[
+            KeywordSpec {
+                key: "stride",
+                kind: KeywordKind::Count,
+            },
+            KeywordSpec {
+                key: "pad",
+                kind: KeywordKind::Whole,
+            },
+            KeywordSpec {
+                key: "channels",
+                kind: KeywordKind::Count,
+            },
+            KeywordSpec {
+                key: "init",
+                kind: KeywordKind::Init,
+            },
+        ],
+        shape: convolution_shape,
+        field: DefaultField::Numbered("conv"),
+        example_field: "conv",
+        parameters: &[
+            TensorSpec {
+                prefix: "W",
+                rank: 4,
+            },
+            TensorSpec {
+                prefix: "b",
+                rank: 1,
+            },
+        ],
+        state: &[],
+        counter: Counter::Weights,
+        // Each output value sees C·FH·FW inputs.
+        fan_in: |input, args| {
+            let filter = args.positional.iter().skip(1).flatten();
+            Dim::product(
+                &input
+                    .axes()
+                    .into_iter()
+                    .take(1)
+                    .chain(filter)
+                    .collect::<Vec<_>>(),
+            )
+        },
+        runtime_type: "Convolution",
+        generics: |input, output, args| {
+            let mut generics: Vec<Dim> = input.axes().into_iter().cloned().collect();
+            generics.push(output.axes()[0].clone());
+            generics.extend(args.positional.iter().skip(1).flatten().cloned());
+            generics.push(Dim::Known(whole_keyword(args, "stride", 1)));
+            generics.push(Dim::Known(whole_keyword(args, "pad", 0)));
+            generics
+        },
+        config: |layers, args| {
+            let init = init_config(args);
+            quote!(#layers::ConvolutionConfig { init: #init })
+        },
     },
     LayerKind {
         usage: |_| "at most one number, the ratio dropped, `Dropout` or `Dropout(0.5)`".to_owned(),
@@ -250,6 +318,7 @@ const fn activation(name: &'static str, field: &'static str) -> LayerKind {
         usage: |name| format!("at most one width, `{name}` or `{name}(width)`"),
         positional: (0, 1),
         positional_as: &[],
+        positional_names: &[],
         keywords: &[],
         shape: same_shape,
         field: DefaultField::Numbered(field),
@@ -257,7 +326,7 @@ const fn activation(name: &'static str, field: &'static str) -> LayerKind {
         parameters: &[],
         state: &[],
         counter: Counter::OwnKind,
-        fan_in: Shape::width,
+        fan_in: |input, _| input.width(),
         runtime_type: name,
         generics: |_, output, _| vec![output.width()],
         config: |_, _| quote!(()),
@@ -272,19 +341,39 @@ fn number(args: &Resolved, key: &str, default: f64) -> f64 {
     }
 }
 
-/// A dimension in a message: `28`, or `` `SIDE` ``.
-fn quoted(dim: &Dim) -> String {
-    match dim {
-        Dim::Known(n) => n.to_string(),
-        Dim::Deferred { .. } => format!("`{dim}`"),
+/// Keyword `key`'s whole number, or `default` (the book's stride 1, pad 0).
+fn whole_keyword(args: &impl Keywords, key: &str, default: u64) -> u64 {
+    match args.keyword(key) {
+        Some(Value::Count(n)) => *n,
+        _ => default,
     }
 }
 
-/// A pooling layer's `stride`: the book's default is 1.
-fn stride(keyword: Option<&Value>) -> u64 {
-    match keyword {
-        Some(Value::Count(stride)) => *stride,
-        _ => 1,
+/// What keyword values are read from: the arguments being checked, or checked ones.
+trait Keywords {
+    fn keyword(&self, key: &str) -> Option<&Value>;
+}
+
+impl Keywords for Rule<'_> {
+    fn keyword(&self, key: &str) -> Option<&Value> {
+        Rule::keyword(self, key)
+    }
+}
+
+impl Keywords for Resolved {
+    fn keyword(&self, key: &str) -> Option<&Value> {
+        Resolved::keyword(self, key)
+    }
+}
+
+/// A layer's own `init = …`, as the `Option<WeightInit>` of its configuration.
+fn init_config(args: &Resolved) -> TokenStream {
+    match args.keyword("init") {
+        Some(Value::Init(init)) => {
+            let init = init_tokens(init);
+            quote!(::core::option::Option::Some(#init))
+        }
+        _ => quote!(::core::option::Option::None),
     }
 }
 
@@ -381,101 +470,111 @@ fn same_shape(rule: &mut Rule<'_>) -> Option<(Shape, Shape)> {
 }
 
 /// `Pooling(height, width, stride = s)`: max over windows of each channel of a
-/// channels × height × width shape. Each window must fit, and the stride must tile the
-/// rest exactly, or some rows or columns would never be pooled.
+/// channels × height × width shape.
 fn pooling_shape(rule: &mut Rule<'_>) -> Option<(Shape, Shape)> {
-    let mut window = [None, None];
-    for (index, size) in window.iter_mut().enumerate() {
-        *size = match rule.width(index) {
-            WidthSlot::Given(dim) => Some(dim),
-            WidthSlot::Inferred(span) => {
-                rule.error(
-                    span,
-                    "a pooling window cannot be inferred: write its height and width",
-                );
-                None
-            }
-            WidthSlot::Absent | WidthSlot::Invalid => None,
-        };
-    }
-    let [Some(height), Some(width)] = window else {
-        return None;
+    let [height, width] = given_sizes(rule, ["a pooling window's height", "its width"])?;
+    let stride = whole_keyword(rule, "stride", 1);
+    let [channels, rows, columns] = image_flowing_in(rule, "pools", "pool")?;
+    let window = Window {
+        noun: "window",
+        size: [&height, &width],
+        first: 0,
+        stride,
+        pad: 0,
     };
-    let stride = stride(rule.keyword("stride"));
-    let layer = rule.describe();
-    let Some(Shape::Image([channels, rows, columns])) = rule.flowing() else {
-        let message = match rule.flowing() {
-            Some(flat) => {
-                let (source, _) = rule.source();
-                format!(
-                    "`{layer}` pools images, channels × height × width, but {source} gives {} flat features; pool before flattening, or declare the network's input as an image, e.g. `struct Net(1, 28, 28) {{ … }}`",
-                    flat.width()
-                )
-            }
-            None if rule.is_first() => format!(
-                "`{layer}` pools images, but nothing declares their shape: declare the network's input, e.g. `struct Net(1, 28, 28) {{ … }}`"
-            ),
-            None => return None,
-        };
-        rule.error(rule.kind_span(), message);
-        return None;
-    };
-    let (source, change) = rule.source();
-    let mut fits = true;
-    for (index, (size, extent, axis)) in [(&height, &rows, "high"), (&width, &columns, "wide")]
-        .into_iter()
-        .enumerate()
-    {
+    let [out_rows, out_columns] = window::positions(rule, &window, [&rows, &columns])?;
+    Some((
+        Shape::Image([channels.clone(), rows, columns]),
+        Shape::Image([channels, out_rows, out_columns]),
+    ))
+}
+
+/// `Convolution(filters, height, width, stride = s, pad = p, channels = c)`: filters
+/// over every channel of a channels × height × width shape padded with `p` zeros.
+fn convolution_shape(rule: &mut Rule<'_>) -> Option<(Shape, Shape)> {
+    let sizes = given_sizes(
+        rule,
+        [
+            "a convolution's filter count",
+            "a filter's height",
+            "a filter's width",
+        ],
+    );
+    let image = image_flowing_in(rule, "convolves", "convolve");
+    let ([filters, height, width], [channels, rows, columns]) = (sizes?, image?);
+    if let Some(Value::Count(declared)) = rule.keyword("channels") {
+        let declared = *declared;
+        let layer = rule.describe();
+        let (source, change) = rule.source();
         let condition = Condition {
-            relation: Relation::AtMost,
-            left: size.clone(),
-            right: extent.clone(),
-            right_text: valued(extent, "{B}"),
-            span: rule.arg_span(index),
-            label: format!("a window {{A}} {axis}, on images {{B}} {axis}"),
+            relation: Relation::Equal,
+            left: Dim::Known(declared),
+            right: channels.clone(),
+            right_text: valued(&channels, "{B}"),
+            span: rule.keyword_span("channels"),
+            label: "{A} channels declared here, but {B} flow in".to_owned(),
         };
-        let agreement = rule.require(condition, |size, extent| {
+        let agreement = rule.require(condition, |declared, flowing| {
             format!(
-                "`{layer}` has a window {size} {axis}, but {source} gives images only {extent} {axis}: use a window of at most {extent}, or change {change}"
+                "`{layer}` declares `channels = {declared}`, but {source} gives images of {flowing} channels: write `channels = {flowing}` or leave it out, or change {change}"
             )
         });
-        fits &= !matches!(agreement, Agreement::Differ);
+        if matches!(agreement, Agreement::Differ) {
+            return None;
+        }
     }
-    if !fits {
-        return None;
-    }
-    let mut tiles = true;
-    for (index, (size, extent, axis)) in [(&height, &rows, "rows"), (&width, &columns, "columns")]
-        .into_iter()
-        .enumerate()
-    {
-        let room = extent.minus(size);
-        let condition = Condition {
-            relation: Relation::MultipleOf,
-            left: room.clone(),
-            right: Dim::Known(stride),
-            right_text: stride.to_string(),
-            span: rule.arg_span(index),
-            label: format!("{{A}} {axis} to move over, not a multiple of the stride {{B}}"),
-        };
-        let (size, extent) = (quoted(size), quoted(extent));
-        let agreement = rule.require(condition, |room, stride| {
-            format!(
-                "`{layer}` moves its window of {size} {axis} by {stride}, but {source} gives {extent} {axis}, which leaves {room} to move over, not a multiple of {stride}: choose a stride that divides {room}, another window, or change {change}"
-            )
-        });
-        tiles &= !matches!(agreement, Agreement::Differ);
-    }
-    if !tiles {
-        return None;
-    }
-    let output = [
-        channels.clone(),
-        rows.windows(&height, stride),
-        columns.windows(&width, stride),
-    ];
+    let window = Window {
+        noun: "filter",
+        size: [&height, &width],
+        first: 1,
+        stride: whole_keyword(rule, "stride", 1),
+        pad: whole_keyword(rule, "pad", 0),
+    };
+    let [out_rows, out_columns] = window::positions(rule, &window, [&rows, &columns])?;
     Some((
         Shape::Image([channels, rows, columns]),
-        Shape::Image(output),
+        Shape::Image([filters, out_rows, out_columns]),
     ))
+}
+
+/// The first `N` positional arguments, all given (not `_`); `names` says what each
+/// is in the message for `_`.
+fn given_sizes<const N: usize>(rule: &mut Rule<'_>, names: [&str; N]) -> Option<[Dim; N]> {
+    let mut sizes = Vec::with_capacity(N);
+    for (index, name) in names.into_iter().enumerate() {
+        match rule.width(index) {
+            WidthSlot::Given(dim) => sizes.push(dim),
+            WidthSlot::Inferred(span) => {
+                let message = format!(
+                    "{name} cannot be inferred: write it; `_` only stands for an `Affine` input"
+                );
+                rule.error(span, message);
+            }
+            WidthSlot::Absent | WidthSlot::Invalid => {}
+        }
+    }
+    sizes.try_into().ok()
+}
+
+/// The channels, rows and columns flowing into a layer that works on images, or
+/// `None` after saying why there are none: the layer `verbs` images, and the fix is
+/// to `verb` before flattening.
+fn image_flowing_in(rule: &mut Rule<'_>, verbs: &str, verb: &str) -> Option<[Dim; 3]> {
+    let layer = rule.describe();
+    let message = match rule.flowing() {
+        Some(Shape::Image(axes)) => return Some(axes),
+        Some(flat) => {
+            let (source, _) = rule.source();
+            format!(
+                "`{layer}` {verbs} images, channels × height × width, but {source} gives {} flat features; {verb} before flattening, or declare the network's input as an image, e.g. `struct Net(1, 28, 28) {{ … }}`",
+                flat.width()
+            )
+        }
+        None if rule.is_first() => format!(
+            "`{layer}` {verbs} images, but nothing declares their shape: declare the network's input, e.g. `struct Net(1, 28, 28) {{ … }}`"
+        ),
+        None => return None,
+    };
+    rule.error(rule.kind_span(), message);
+    None
 }
