@@ -28,6 +28,12 @@ network! {
         Affine(784, 100) -> Relu -> Affine(100, 100) -> Sigmoid -> Affine(100, 100) -> Relu
             -> Affine(100, 10) -> SoftmaxWithLoss
     }
+
+    /// A first convolution (no input gradient), pooling, and a padded one after it.
+    struct Convolved(1, 28, 28) {
+        Convolution(8, 5, 5) -> Relu -> Pooling(2, 2, stride = 2)
+            -> Convolution(8, 3, 3, pad = 1) -> Relu -> Affine(_, 10) -> SoftmaxWithLoss
+    }
 }
 
 /// Counts the allocations of every thread of the process while counting is on: a
@@ -171,6 +177,8 @@ warm_adam_steps_with_weight_decay_allocate_nothing!(extended_f64_adam_weight_dec
 warm_steps_allocate_nothing!(two_layer_f32_training_steps, TwoLayerNet, f32);
 warm_steps_allocate_nothing!(two_layer_f64_training_steps, TwoLayerNet, f64);
 warm_steps_allocate_nothing!(deep_f32_training_steps, Deep, f32);
+warm_steps_allocate_nothing!(convolutional_f32_training_steps, Convolved, f32);
+warm_steps_allocate_nothing!(convolutional_f64_training_steps, Convolved, f64);
 
 /// The trainer's steps allocate nothing either: a run of twice the steps (with the
 /// same evaluations, after step 0 and at the end) allocates exactly as often.
@@ -213,29 +221,44 @@ fn the_trainers_steps_allocate_nothing() {
     }
 }
 
-fn warm_predict_into_allocates_nothing() {
-    let mut rng = StdRng::seed_from_u64(1);
-    let data = fake_mnist(&mut rng, 300);
-    let net = TwoLayerNet::<f32>::new(&mut rng);
-    let mut batch = MiniBatch::<f32, 784>::new();
-    let indices: Vec<usize> = (0..300).collect();
-    batch.fill(&data, &indices).unwrap();
-    let mut buffers = TwoLayerNetScratch::default();
-    let mut out = Batch::zeros(0);
-    for threads in THREADS {
-        backprop::parallel::set_threads(threads);
-        net.predict_into(&batch.x, &mut buffers, &mut out);
-        let count = allocations_in(|| {
-            for _ in 0..10 {
+macro_rules! warm_predict_into_allocates_nothing {
+    ($test:ident, $net:ident, $scratch:ident) => {
+        fn $test() {
+            let mut rng = StdRng::seed_from_u64(1);
+            let data = fake_mnist(&mut rng, 300);
+            let net = $net::<f32>::new(&mut rng);
+            let mut batch = MiniBatch::<f32, 784>::new();
+            let indices: Vec<usize> = (0..300).collect();
+            batch.fill(&data, &indices).unwrap();
+            let mut buffers = $scratch::default();
+            let mut out = Batch::zeros(0);
+            for threads in THREADS {
+                backprop::parallel::set_threads(threads);
                 net.predict_into(&batch.x, &mut buffers, &mut out);
+                let count = allocations_in(|| {
+                    for _ in 0..10 {
+                        net.predict_into(&batch.x, &mut buffers, &mut out);
+                    }
+                });
+                assert_eq!(
+                    count, 0,
+                    "10 warm predictions on {threads} threads allocated {count} times"
+                );
             }
-        });
-        assert_eq!(
-            count, 0,
-            "10 warm predictions on {threads} threads allocated {count} times"
-        );
-    }
+        }
+    };
 }
+
+warm_predict_into_allocates_nothing!(
+    warm_predict_into_allocates_nothing,
+    TwoLayerNet,
+    TwoLayerNetScratch
+);
+warm_predict_into_allocates_nothing!(
+    warm_convolutional_predict_into_allocates_nothing,
+    Convolved,
+    ConvolvedScratch
+);
 
 fn the_counter_sees_allocations() {
     let count = allocations_in(|| drop(std::hint::black_box(vec![1u8; 64])));
@@ -243,11 +266,19 @@ fn the_counter_sees_allocations() {
 }
 
 fn main() {
-    let checks: [(&str, fn()); 9] = [
+    let checks: [(&str, fn()); 12] = [
         ("the_counter_sees_allocations", the_counter_sees_allocations),
         ("two_layer_f32_training_steps", two_layer_f32_training_steps),
         ("two_layer_f64_training_steps", two_layer_f64_training_steps),
         ("deep_f32_training_steps", deep_f32_training_steps),
+        (
+            "convolutional_f32_training_steps",
+            convolutional_f32_training_steps,
+        ),
+        (
+            "convolutional_f64_training_steps",
+            convolutional_f64_training_steps,
+        ),
         (
             "extended_f32_adam_weight_decay_steps",
             extended_f32_adam_weight_decay_steps,
@@ -263,6 +294,10 @@ fn main() {
         (
             "warm_predict_into_allocates_nothing",
             warm_predict_into_allocates_nothing,
+        ),
+        (
+            "warm_convolutional_predict_into_allocates_nothing",
+            warm_convolutional_predict_into_allocates_nothing,
         ),
         ("the_counter_stops_counting", the_counter_stops_counting),
     ];
