@@ -188,6 +188,33 @@ def limit_table(reports, peak):
     return "\n".join(lines)
 
 
+# Multiply-adds of one image through each convolution of examples/kernels.rs and
+# matmul_peak.py (FN · C·FH·FW · OH·OW), counted as 2 FLOPs each: the forward's; the
+# backward with the input gradient does twice that, without it once.
+CONVOLUTION_MACS = {"conv_1_30_5x5": 30 * 25 * 24 * 24, "conv_16_16_3x3_pad1": 16 * 144 * 28 * 28}
+CONVOLUTION_PASSES = (("forward", 1), ("backward", 2), ("backward_parameters", 1))
+
+
+def convolution_table(reports, peak):
+    """backprop's and PyTorch's convolution passes in float32, with their ratio and the share
+    of the float32 limit; None when either did not report them."""
+    ours, theirs = (reports.get(lib, {}).get("convolution_seconds") for lib in ("backprop", "PyTorch"))
+    if not ours or not theirs:
+        return None
+    batch = reports["backprop"]["conv_batch"]
+    limit = peak.get("float32_gflops", {}).get("best")
+    lines = ["| layer | pass | backprop ms | PyTorch ms | PyTorch / backprop | backprop GFLOP/s "
+             "| share of the f32 limit |", "|---|---|---|---|---|---|---|"]
+    for name, macs in CONVOLUTION_MACS.items():
+        for pass_name, factor in CONVOLUTION_PASSES:
+            mine, other = ours[name][pass_name]["best"], theirs[name][pass_name]["best"]
+            gflops = 2 * macs * batch * factor / mine / 1e9
+            share = f"{gflops / limit * 100:.0f} %" if limit else "n/a"
+            lines.append(f"| {name} | {pass_name} | {mine * 1e3:.2f} | {other * 1e3:.2f} | {other / mine:.2f}× "
+                         f"| {gflops:.1f} | {share} |")
+    return f"batch {batch}, float32, all cores, best of 20\n\n" + "\n".join(lines)
+
+
 def run_once(impl, data, seed, steps, timeout, workdir):
     """Run one training; return (report, None) or (None, reason)."""
     report_path = os.path.join(workdir, f"{impl.key}-{seed}.json")
@@ -468,6 +495,9 @@ def main():
               f"best of 20; {PREDICT_FLOPS / 1e9:.2f} GFLOP; MNIST-like: 81 % of them 0)\n")
         print(limit_table(limit_reports, peak))
         print()
+        convolutions = convolution_table(limit_reports, peak)
+        if convolutions:
+            print(f"### The book's convolutions\n\n{convolutions}\n")
     print("\n\n".join(sections))
     if not_run:
         print("\n### Could not run\n")

@@ -2,6 +2,8 @@
 //! over the book's formula), in f32 and f64, on every kernel path this CPU has, over
 //! random shapes; and the book's SimpleConvNet as the macro declares it.
 
+use std::ops::RangeInclusive;
+
 use backprop::gemm::KernelPath;
 use backprop::layers::{BackwardScratch, Geometry};
 use backprop::prelude::*;
@@ -100,9 +102,9 @@ fn naive_backward(
     (dw, db, dx)
 }
 
-/// A random geometry in the ranges of the issue: channels 1–5, filters 1–40, kernels
-/// 1×1 to 7×5, strides 1–3, pads 0–3; the image sized so that the stride tiles it.
-fn random_geometry(rng: &mut StdRng) -> Geometry {
+/// A random geometry with `channels`, filters 1–40, kernels 1×1 to 7×5, strides 1–3,
+/// pads 0–3; the image sized so that the stride tiles it.
+fn random_geometry(rng: &mut StdRng, channels: RangeInclusive<usize>) -> Geometry {
     let (filter_height, filter_width) = (rng.random_range(1..=7), rng.random_range(1..=5));
     let (stride, pad) = (rng.random_range(1..=3), rng.random_range(0..=3));
     let side = |filter: usize, rng: &mut StdRng| {
@@ -113,7 +115,7 @@ fn random_geometry(rng: &mut StdRng) -> Geometry {
             .max(1)
     };
     let mut g = Geometry {
-        channels: rng.random_range(1..=5),
+        channels: rng.random_range(channels),
         height: side(filter_height, rng),
         width: side(filter_width, rng),
         filters: rng.random_range(1..=40),
@@ -146,13 +148,31 @@ fn max_error(a: &[f64], b: &[f64]) -> f64 {
         / scale
 }
 
-/// Forward and backward of `T` against the naive reference in f64, over random cases.
-fn check_against_naive<T: Float>(seed: u64, cases: usize, limit: f64) {
+/// `g` with stride 1, a square filter and less padding than the filter: the shapes
+/// whose input gradient comes from the turned filters (with 8 channels or more).
+fn turnable(mut g: Geometry) -> Geometry {
+    g.filter_width = g.filter_height;
+    g.stride = 1;
+    g.pad = g.pad.min(g.filter_height - 1);
+    g.width = g.width.max(g.filter_width);
+    g.height = g.height.max(g.filter_height);
+    g
+}
+
+/// Forward and backward of `T` against the naive reference in f64, over random cases
+/// with `channels`, each made `shape`.
+fn check_against_naive<T: Float>(
+    seed: u64,
+    cases: usize,
+    channels: RangeInclusive<usize>,
+    shape: fn(Geometry) -> Geometry,
+    limit: f64,
+) {
     let mut rng = StdRng::seed_from_u64(seed);
     let cast = |v: &[f64]| v.iter().map(|&x| T::from_f64(x)).collect::<Vec<T>>();
     let back = |v: &[T]| v.iter().map(|x| x.to_f64().unwrap()).collect::<Vec<f64>>();
     for case in 0..cases {
-        let g = random_geometry(&mut rng);
+        let g = shape(random_geometry(&mut rng, channels.clone()));
         let rows = rng.random_range(1..=17);
         let (w, b) = (
             random(&mut rng, g.filters * g.depth()),
@@ -204,8 +224,14 @@ fn check_against_naive<T: Float>(seed: u64, cases: usize, limit: f64) {
 /// Runs the naive comparison on this process's kernel path (`BACKPROP_KERNELS`).
 #[test]
 fn matches_the_naive_reference_on_this_path() {
-    check_against_naive::<f64>(1, 60, 1e-12);
-    check_against_naive::<f32>(2, 60, 1e-5);
+    let any = |g| g;
+    check_against_naive::<f64>(1, 60, 1..=5, any, 1e-12);
+    check_against_naive::<f32>(2, 60, 1..=5, any, 1e-5);
+    // From 8 input channels, stride-1 square filters take the input gradient from the
+    // turned filters instead of folding column gradients back: both ways are checked.
+    check_against_naive::<f64>(3, 30, 8..=12, turnable, 1e-12);
+    check_against_naive::<f32>(4, 30, 8..=12, turnable, 1e-5);
+    check_against_naive::<f64>(5, 20, 8..=12, any, 1e-12);
 }
 
 /// Runs [`matches_the_naive_reference_on_this_path`] again in a process of its own for
@@ -296,6 +322,33 @@ fn he_initialisation_uses_the_fan_in_of_a_filter() {
 }
 
 #[test]
+fn filters_of_another_shape_are_refused_with_both_shapes() {
+    use backprop::layers::Convolution;
+    use ndarray::{Array1, Array4};
+    let error = Convolution::<f64, 2, 5, 5, 3, 3, 3, 1, 0>::from_parameters(
+        Array4::zeros((3, 1, 3, 3)),
+        Array1::zeros(3),
+    )
+    .unwrap_err();
+    let message = error.to_string();
+    assert!(message.contains("filters W (FN, C, FH, FW)"), "{message}");
+    assert!(
+        message.contains("expected shape [3, 2, 3, 3], found [3, 1, 3, 3]"),
+        "{message}"
+    );
+    let error = Convolution::<f64, 2, 5, 5, 3, 3, 3, 1, 0>::from_parameters(
+        Array4::zeros((3, 2, 3, 3)),
+        Array1::zeros(4),
+    )
+    .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("bias b (FN): expected shape [3], found [4]")
+    );
+}
+
+#[test]
 fn a_trained_step_is_the_same_on_one_thread_and_two() {
     use backprop::layers::Context;
     let mut rng = StdRng::seed_from_u64(5);
@@ -316,8 +369,9 @@ fn a_trained_step_is_the_same_on_one_thread_and_two() {
             .unwrap();
         (loss, net.gradients())
     };
+    let threads = backprop::parallel::threads();
     let (one, two) = (step(1), step(2));
-    backprop::parallel::set_threads(2);
+    backprop::parallel::set_threads(threads);
     assert_eq!(one.0, two.0);
     assert_eq!(
         one.1, two.1,

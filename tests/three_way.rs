@@ -108,6 +108,13 @@ network! {
             -> Affine(_, 4) -> SoftmaxWithLoss
     }
 
+    /// A second convolution with 8 input channels, whose input gradient comes from its
+    /// turned filters.
+    struct Turned(2, 6, 6) {
+        Convolution(8, 3, 3, pad = 1) -> Tanh -> Convolution(3, 3, 3, pad = 2) -> Tanh
+            -> Affine(_, 3) -> SoftmaxWithLoss
+    }
+
     /// 1 × 1 filters, where the image is its own column matrix.
     struct Pointwise(2, 3, 3) {
         Convolution(3, 1, 1) -> Sigmoid -> Affine(_, 3) -> SoftmaxWithLoss
@@ -207,6 +214,7 @@ declared!(
     BookConvCheck,
     Strided,
     Pointwise,
+    Turned,
     DeepConv,
     Normed,
     Dropped,
@@ -610,6 +618,11 @@ fn convolutional_nets_agree_three_ways() {
     check_seeds_with::<Strided<f64>>(1500..1510, TANH_INITS, TANH_CHECK);
     let pointwise = check_seeds::<Pointwise<f64>>(1600..1610, SIGMOID_INITS);
     assert_eq!(pointwise.excused, 0, "a sigmoid net has no kink to excuse");
+    let turned = check_seeds_with::<Turned<f64>>(1650..1660, TANH_INITS, TANH_CHECK);
+    assert_eq!(
+        turned.excused, 0,
+        "a tanh net without pooling has no kink to excuse"
+    );
     // Three stacked convolutions at He's scale make the loss curved enough that
     // central differences at h = 1e-4 err by 2e-8 on average, past the book's limit;
     // at std 0.1 they stay within it. The exact comparison with the tape holds at any

@@ -51,12 +51,27 @@ pub fn resolve(
     let widths = given
         .into_iter()
         .enumerate()
-        .map(|(index, arg)| {
-            let what = kind.positional_names.get(index).unwrap_or(&"a layer width");
-            width(arg, what, errors)
+        .map(|(index, arg)| match kind.positional_names.get(index) {
+            Some(name) => size(arg, name, errors),
+            None => width(arg, "a layer width", errors),
         })
         .collect();
     (Some(widths), resolved)
+}
+
+/// A positional argument that is a size, not a width (a filter's height): as
+/// [`width`], but never `_`, which only stands for an `Affine` input.
+fn size(arg: &Arg, name: &str, errors: &mut Errors) -> WidthSlot {
+    match width(arg, name, errors) {
+        WidthSlot::Inferred(span) => {
+            let message = format!(
+                "{name} cannot be inferred: write it; `_` only stands for an `Affine` input"
+            );
+            errors.at(span, message);
+            WidthSlot::Invalid
+        }
+        slot => slot,
+    }
 }
 
 /// A positional argument as a width: `_`, a number of at least 1, or a constant.

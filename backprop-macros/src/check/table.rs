@@ -150,7 +150,7 @@ static TABLE: [LayerKind; 9] = [
         usage: |_| "a window's height and width, `Pooling(2, 2, stride = 2)`".to_owned(),
         positional: (2, 2),
         positional_as: &[],
-        positional_names: &[],
+        positional_names: &["a pooling window's height", "a pooling window's width"],
         keywords: &[KeywordSpec {
             key: "stride",
             kind: KeywordKind::Count,
@@ -342,27 +342,10 @@ fn number(args: &Resolved, key: &str, default: f64) -> f64 {
 }
 
 /// Keyword `key`'s whole number, or `default` (the book's stride 1, pad 0).
-fn whole_keyword(args: &impl Keywords, key: &str, default: u64) -> u64 {
+fn whole_keyword(args: &Resolved, key: &str, default: u64) -> u64 {
     match args.keyword(key) {
         Some(Value::Count(n)) => *n,
         _ => default,
-    }
-}
-
-/// What keyword values are read from: the arguments being checked, or checked ones.
-trait Keywords {
-    fn keyword(&self, key: &str) -> Option<&Value>;
-}
-
-impl Keywords for Rule<'_> {
-    fn keyword(&self, key: &str) -> Option<&Value> {
-        Rule::keyword(self, key)
-    }
-}
-
-impl Keywords for Resolved {
-    fn keyword(&self, key: &str) -> Option<&Value> {
-        Resolved::keyword(self, key)
     }
 }
 
@@ -472,8 +455,8 @@ fn same_shape(rule: &mut Rule<'_>) -> Option<(Shape, Shape)> {
 /// `Pooling(height, width, stride = s)`: max over windows of each channel of a
 /// channels × height × width shape.
 fn pooling_shape(rule: &mut Rule<'_>) -> Option<(Shape, Shape)> {
-    let [height, width] = given_sizes(rule, ["a pooling window's height", "its width"])?;
-    let stride = whole_keyword(rule, "stride", 1);
+    let [height, width] = given_sizes(rule)?;
+    let stride = whole_keyword(rule.args, "stride", 1);
     let [channels, rows, columns] = image_flowing_in(rule, "pools", "pool")?;
     let window = Window {
         noun: "window",
@@ -492,14 +475,7 @@ fn pooling_shape(rule: &mut Rule<'_>) -> Option<(Shape, Shape)> {
 /// `Convolution(filters, height, width, stride = s, pad = p, channels = c)`: filters
 /// over every channel of a channels × height × width shape padded with `p` zeros.
 fn convolution_shape(rule: &mut Rule<'_>) -> Option<(Shape, Shape)> {
-    let sizes = given_sizes(
-        rule,
-        [
-            "a convolution's filter count",
-            "a filter's height",
-            "a filter's width",
-        ],
-    );
+    let sizes = given_sizes(rule);
     let image = image_flowing_in(rule, "convolves", "convolve");
     let ([filters, height, width], [channels, rows, columns]) = (sizes?, image?);
     if let Some(Value::Count(declared)) = rule.keyword("channels") {
@@ -527,8 +503,8 @@ fn convolution_shape(rule: &mut Rule<'_>) -> Option<(Shape, Shape)> {
         noun: "filter",
         size: [&height, &width],
         first: 1,
-        stride: whole_keyword(rule, "stride", 1),
-        pad: whole_keyword(rule, "pad", 0),
+        stride: whole_keyword(rule.args, "stride", 1),
+        pad: whole_keyword(rule.args, "pad", 0),
     };
     let [out_rows, out_columns] = window::positions(rule, &window, [&rows, &columns])?;
     Some((
@@ -537,23 +513,15 @@ fn convolution_shape(rule: &mut Rule<'_>) -> Option<(Shape, Shape)> {
     ))
 }
 
-/// The first `N` positional arguments, all given (not `_`); `names` says what each
-/// is in the message for `_`.
-fn given_sizes<const N: usize>(rule: &mut Rule<'_>, names: [&str; N]) -> Option<[Dim; N]> {
-    let mut sizes = Vec::with_capacity(N);
-    for (index, name) in names.into_iter().enumerate() {
-        match rule.width(index) {
-            WidthSlot::Given(dim) => sizes.push(dim),
-            WidthSlot::Inferred(span) => {
-                let message = format!(
-                    "{name} cannot be inferred: write it; `_` only stands for an `Affine` input"
-                );
-                rule.error(span, message);
-            }
-            WidthSlot::Absent | WidthSlot::Invalid => {}
-        }
-    }
-    sizes.try_into().ok()
+/// The first `N` positional arguments, if all are valid (the others were reported).
+fn given_sizes<const N: usize>(rule: &Rule<'_>) -> Option<[Dim; N]> {
+    let sizes: Option<Vec<Dim>> = (0..N)
+        .map(|index| match rule.width(index) {
+            WidthSlot::Given(dim) => Some(dim),
+            _ => None,
+        })
+        .collect();
+    sizes?.try_into().ok()
 }
 
 /// The channels, rows and columns flowing into a layer that works on images, or

@@ -5,6 +5,7 @@ use ndarray::{Array2, ArrayD, IxDyn};
 
 use super::Float;
 use super::error::TapeError;
+use super::matrix::as_matrix;
 use super::var::Var;
 
 impl<T: Float> Var<T> {
@@ -29,16 +30,7 @@ impl<T: Float> Var<T> {
     /// [`TapeError::WrongRank`] unless `self` is a matrix; [`TapeError::ShapeMismatch`] if
     /// a source names a column past the last.
     pub fn gather_columns(&self, sources: &[Option<usize>]) -> Result<Var<T>, TapeError> {
-        let x = self
-            .value()
-            .view()
-            .into_dimensionality::<ndarray::Ix2>()
-            .map_err(|_| TapeError::WrongRank {
-                op: "gather_columns",
-                operand: "input",
-                expected: 2,
-                found: self.shape().to_vec(),
-            })?;
+        let x = as_matrix("gather_columns", "input", self.value().view())?;
         let columns = x.ncols();
         if sources.iter().flatten().any(|&i| i >= columns) {
             return Err(TapeError::ShapeMismatch {

@@ -66,7 +66,7 @@ fn matrix_product<T: Float>(
     Ok(a.dot(&b).into_dyn())
 }
 
-fn as_matrix<'a, T: Float>(
+pub(super) fn as_matrix<'a, T: Float>(
     op: &'static str,
     operand: &'static str,
     x: ArrayViewD<'a, T>,

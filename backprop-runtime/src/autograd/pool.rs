@@ -1,9 +1,10 @@
 //! The maximum over groups of columns: max pooling on the tape.
 
-use ndarray::{Array2, Ix2};
+use ndarray::Array2;
 
 use super::Float;
 use super::error::TapeError;
+use super::matrix::as_matrix;
 use super::var::Var;
 
 impl<T: Float> Var<T> {
@@ -28,16 +29,7 @@ impl<T: Float> Var<T> {
     /// [`TapeError::WrongRank`] unless `self` is a matrix; [`TapeError::ShapeMismatch`] if
     /// a window is empty or names a column past the last.
     pub fn max_over(&self, windows: &[Vec<usize>]) -> Result<Var<T>, TapeError> {
-        let x = self
-            .value()
-            .view()
-            .into_dimensionality::<Ix2>()
-            .map_err(|_| TapeError::WrongRank {
-                op: "max_over",
-                operand: "input",
-                expected: 2,
-                found: self.shape().to_vec(),
-            })?;
+        let x = as_matrix("max_over", "input", self.value().view())?;
         let columns = x.ncols();
         if windows
             .iter()

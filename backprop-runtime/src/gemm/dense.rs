@@ -14,7 +14,7 @@
 
 use std::mem::MaybeUninit;
 
-use super::{BLOCKS_PER_THREAD, GemmScalar, Kernels, MIN_FMAS_PER_THREAD, pool};
+use super::{BLOCKS_PER_THREAD, GemmScalar, Kernels, MIN_FMAS_PER_THREAD, Write, pool};
 
 /// Bytes of the packed `B` block (`kc·nc` elements, e.g. 256×128 f32).
 pub(super) const B_BLOCK_BYTES: usize = 128 * 1024;
@@ -159,14 +159,13 @@ pub(super) fn strided<T: GemmScalar>(
     n: usize,
     a: View<'_, T>,
     b: View<'_, T>,
-    accumulate: bool,
+    write: Write,
     c: &mut [T],
     ldc: usize,
 ) {
-    let init = if accumulate {
-        Init::Accumulate
-    } else {
-        Init::Overwrite
+    let init = match write {
+        Write::Overwrite => Init::Overwrite,
+        Write::Accumulate => Init::Accumulate,
     };
     parallel(kernels, m, k, n, a, b, init, c, ldc);
 }
@@ -322,16 +321,19 @@ unsafe fn serial<T: GemmScalar>(
     if m == 0 || n == 0 {
         return;
     }
-    // With a bias (or k = 0) C is set first and every k block accumulates; when
-    // accumulating, C already holds what the blocks add to.
-    let preset = !matches!(init, Init::Overwrite) || k == 0;
+    // C is set first with a bias (or zeros when k = 0), and every k block then
+    // accumulates; when accumulating, C already holds what the blocks add to.
+    let preset = match init {
+        Init::Bias(_) | Init::Accumulate => true,
+        Init::Overwrite => k == 0,
+    };
     if preset && !matches!(init, Init::Accumulate) {
         for i in 0..m {
             // SAFETY: row i of the m×n block.
             let row = unsafe { std::slice::from_raw_parts_mut(out.ptr.add(i * out.ld), n) };
             match init {
                 Init::Bias(bias) => row.copy_from_slice(bias),
-                Init::Overwrite | Init::Accumulate => row.fill(T::GEMM_ZERO),
+                _ => row.fill(T::GEMM_ZERO),
             }
         }
     }

@@ -139,8 +139,7 @@ pub enum GemmError {
         /// Rows of `b`.
         b_rows: usize,
     },
-    /// A strided operand reaches past the end of its slice, or an output's row stride
-    /// is shorter than its rows.
+    /// A strided operand reaches past the end of its slice.
     #[error(
         "{operation}: `{argument}` as {rows}×{cols} with strides ({row_stride}, {col_stride}) needs {needed} elements, found {found}"
     )]
@@ -161,6 +160,16 @@ pub enum GemmError {
         needed: usize,
         /// The slice's length.
         found: usize,
+    },
+    /// The output's row stride is shorter than its rows, so they would overlap.
+    #[error("{operation}: `ldc` = {ldc} is less than C's {cols} columns; rows would overlap")]
+    RowStride {
+        /// The function that was called.
+        operation: &'static str,
+        /// The row stride given.
+        ldc: usize,
+        /// Columns of `C`.
+        cols: usize,
     },
 }
 
@@ -606,8 +615,8 @@ pub fn matmul_a_bt<T: GemmScalar>(
 ///
 /// # Errors
 /// [`GemmError::Inner`] when `a`'s columns differ from `b`'s rows;
-/// [`GemmError::Extent`] when an operand reaches past its slice, or `C` does (or
-/// `ldc` is less than n).
+/// [`GemmError::Extent`] when an operand reaches past its slice, or `C` does;
+/// [`GemmError::RowStride`] when `ldc` is less than n (and C has several rows).
 ///
 /// ```
 /// # use backprop::gemm::{product, MatrixRef, Write};
@@ -637,6 +646,14 @@ pub fn product<T: GemmScalar>(
     a.check(OP, "a")?;
     b.check(OP, "b")?;
     let (m, k, n) = (a.rows, a.cols, b.cols);
+    if ldc < n && m > 1 {
+        return Err(GemmError::RowStride {
+            operation: OP,
+            ldc,
+            cols: n,
+        });
+    }
+    let ldc = ldc.max(n);
     let out = MatrixRef {
         data: &*c,
         rows: m,
@@ -645,18 +662,6 @@ pub fn product<T: GemmScalar>(
         col_stride: 1,
     };
     out.check(OP, "c")?;
-    if ldc < n && m > 1 {
-        return Err(GemmError::Extent {
-            operation: OP,
-            argument: "c",
-            rows: m,
-            cols: n,
-            row_stride: ldc,
-            col_stride: 1,
-            needed: m * n,
-            found: c.len(),
-        });
-    }
     fn view<T>(x: MatrixRef<'_, T>) -> dense::View<'_, T> {
         dense::View {
             data: x.data,
@@ -670,24 +675,13 @@ pub fn product<T: GemmScalar>(
     }
     if k == 0 {
         if write == Write::Overwrite {
-            c.chunks_mut(ldc.max(n))
+            c.chunks_mut(ldc)
                 .take(m)
                 .for_each(|row| row[..n].fill(T::GEMM_ZERO));
         }
         return Ok(());
     }
-    let accumulate = write == Write::Accumulate;
-    dense::strided(
-        T::gemm_kernels(),
-        m,
-        k,
-        n,
-        view(a),
-        view(b),
-        accumulate,
-        c,
-        ldc.max(n),
-    );
+    dense::strided(T::gemm_kernels(), m, k, n, view(a), view(b), write, c, ldc);
     Ok(())
 }
 

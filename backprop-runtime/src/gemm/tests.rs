@@ -546,3 +546,94 @@ fn the_last_products_split_is_the_calling_threads_own() {
     pool::note_product(1);
     assert_eq!(Split::of_last_product(), Split::CALLER);
 }
+
+/// `product` on operands read through strides (a transpose, a block of a wider
+/// matrix), into a block of a wider `C`, overwriting and accumulating, against the
+/// naive sum; the columns of `C` past the block stay untouched.
+#[test]
+fn strided_products_overwrite_or_accumulate_into_a_block() {
+    let mut rng = Lcg(0x51);
+    for &(m, k, n) in &[
+        (1, 1, 1),
+        (7, 5, 3),
+        (30, 25, 576),
+        (144, 16, 50),
+        (3, 300, 17),
+    ] {
+        // A is read as the transpose of a k×m matrix; B as the first n columns of k×(n+3).
+        let a_t = rng.matrix::<f64>(k * m, 0.0);
+        let b_wide = rng.matrix::<f64>(k * (n + 3), 0.0);
+        let ldc = n + 2;
+        let start = rng.matrix::<f64>(m * ldc, 0.0);
+        let a = MatrixRef::row_major(&a_t, k, m).t();
+        let b = MatrixRef {
+            data: &b_wide,
+            rows: k,
+            cols: n,
+            row_stride: n + 3,
+            col_stride: 1,
+        };
+        let naive = |i: usize, j: usize| -> f64 {
+            (0..k)
+                .map(|p| a_t[p * m + i] * b_wide[p * (n + 3) + j])
+                .sum()
+        };
+        for write in [Write::Overwrite, Write::Accumulate] {
+            let mut c = start.clone();
+            product(a, b, &mut c, ldc, write).unwrap();
+            for i in 0..m {
+                for j in 0..ldc {
+                    let (found, before) = (c[i * ldc + j], start[i * ldc + j]);
+                    let expected = match (j < n, write) {
+                        (false, _) => before,
+                        (true, Write::Overwrite) => naive(i, j),
+                        (true, Write::Accumulate) => before + naive(i, j),
+                    };
+                    assert!(
+                        (found - expected).abs() <= 1e-12 * (1.0 + expected.abs()),
+                        "{m}×{k}×{n} {write:?} at ({i}, {j}): {found} vs {expected}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn strided_products_refuse_operands_that_do_not_fit() {
+    let values = [1.0_f32; 6];
+    let a = MatrixRef::row_major(&values, 2, 3);
+    let mut c = [0.0_f32; 4];
+    let error = product(a, a, &mut c, 2, Write::Overwrite).unwrap_err();
+    assert_eq!(
+        error,
+        GemmError::Inner {
+            operation: "product",
+            a_cols: 3,
+            b_rows: 2
+        }
+    );
+    let short = MatrixRef::row_major(&values[..5], 2, 3);
+    let error = product(short, a.t(), &mut c, 2, Write::Overwrite).unwrap_err();
+    assert!(matches!(
+        error,
+        GemmError::Extent {
+            argument: "a",
+            needed: 6,
+            found: 5,
+            ..
+        }
+    ));
+    let error = product(a, a.t(), &mut c, 1, Write::Overwrite).unwrap_err();
+    assert!(matches!(
+        error,
+        GemmError::RowStride {
+            ldc: 1,
+            cols: 2,
+            ..
+        }
+    ));
+    let error = product(a, a.t(), &mut c[..3], 2, Write::Overwrite).unwrap_err();
+    assert!(matches!(error, GemmError::Extent { argument: "c", .. }));
+    assert_eq!(c, [0.0; 4], "a refused product writes nothing");
+}

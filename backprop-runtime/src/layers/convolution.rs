@@ -1,6 +1,6 @@
 mod columns;
 
-use ndarray::{Array1, Array4, ArrayView2, Ix2};
+use ndarray::{Array1, Array4, ArrayBase, ArrayView2, Data, DataMut, Dimension};
 
 use super::{Context, Init, Layer, ParameterVisit, ParameterVisitMut, Role};
 use crate::autograd::{TapeError, Var};
@@ -16,8 +16,9 @@ pub use columns::{BackwardScratch, Geometry};
 /// `W` is `(FN, C, FH, FW)` and `b` is `(FN)`, as the book's and PyTorch's `conv2d`.
 /// Each image is unfolded into a `C·FH·FW × OH·OW` column matrix (the book's im2col),
 /// and `W` (as `FN × C·FH·FW`) times it, plus `b`, is the image's output, already in
-/// `FN × OH × OW` order. Backward adds `dout · colᵀ` to `dW` and folds `Wᵀ · dout`
-/// back onto the input (col2im). The images of a batch are shared between threads,
+/// `FN × OH × OW` order. Backward adds `col · doutᵀ` to `dWᵀ`; the input gradient is
+/// `dout` convolved with the filters turned by 180° (stride 1, square filters, 8 input
+/// channels or more), else `Wᵀ · dout` folded back onto the input (col2im). The images of a batch are shared between threads,
 /// each unfolding one image at a time, so the scratch stays a few column matrices
 /// whatever the batch. The `network!` macro computes `OH` and `OW` and checks that
 /// the filters fit and the stride tiles the padded input.
@@ -151,34 +152,23 @@ impl<
         }
     }
 
-    fn filters(&self) -> &[T] {
-        self.W
-            .as_slice()
-            .expect("filters are kept in standard layout")
-    }
-
+    /// Stores `dW` and `db`, and the input gradient in `dx` when `input_gradient`.
     fn backward_into(
         &mut self,
         x: ArrayView2<'_, T>,
         dout: ArrayView2<'_, T>,
         input_gradient: bool,
     ) {
-        let geometry = Self::GEOMETRY;
         let (x, dout) = (x.as_standard_layout(), dout.as_standard_layout());
         let dx_rows = if input_gradient { dout.nrows() } else { 0 };
-        self.dx.reshape(dx_rows, C * H * W);
-        let mut dx = self.dx.view_mut();
-        geometry.backward(
-            self.W
-                .as_slice()
-                .expect("filters are kept in standard layout"),
-            as_slice(&x),
-            as_slice(&dout),
-            self.dW
-                .as_slice_mut()
-                .expect("gradients are kept in standard layout"),
-            self.db.as_slice_mut().expect("gradients are contiguous"),
-            dx.as_slice_mut().expect("buffers are contiguous"),
+        let mut dx = self.dx.prepare(dx_rows, C * H * W);
+        Self::GEOMETRY.backward(
+            contiguous(&self.W),
+            contiguous(&x),
+            contiguous(&dout),
+            contiguous_mut(&mut self.dW),
+            contiguous_mut(&mut self.db),
+            contiguous_mut(&mut dx),
             &mut self.backward,
         );
     }
@@ -225,14 +215,12 @@ impl<
     fn forward(&mut self, x: ArrayView2<'_, T>, _: &mut Context<'_>) -> ArrayView2<'_, T> {
         let x = x.as_standard_layout();
         let mut out = self.out.prepare(x.nrows(), Self::GEOMETRY.output_len());
-        let (w, b) = (
-            self.W
-                .as_slice()
-                .expect("filters are kept in standard layout"),
-            self.b.as_slice().expect("biases are contiguous"),
+        let (w, b, out) = (
+            contiguous(&self.W),
+            contiguous(&self.b),
+            contiguous_mut(&mut out),
         );
-        let out = out.as_slice_mut().expect("buffers are contiguous");
-        Self::GEOMETRY.forward(w, b, as_slice(&x), out, &mut self.columns);
+        Self::GEOMETRY.forward(w, b, contiguous(&x), out, &mut self.columns);
         self.out.view()
     }
 
@@ -243,14 +231,16 @@ impl<
     ) -> ArrayView2<'s, T> {
         let x = x.as_standard_layout();
         let mut out = scratch.out.prepare(x.nrows(), Self::GEOMETRY.output_len());
-        let out = out.as_slice_mut().expect("buffers are contiguous");
-        let b = self.b.as_slice().expect("biases are contiguous");
-        Self::GEOMETRY.forward(self.filters(), b, as_slice(&x), out, &mut scratch.columns);
+        let (w, b, out) = (
+            contiguous(&self.W),
+            contiguous(&self.b),
+            contiguous_mut(&mut out),
+        );
+        Self::GEOMETRY.forward(w, b, contiguous(&x), out, &mut scratch.columns);
         scratch.out.view()
     }
 
-    /// Stores `dW = Σ dout · colᵀ` and `db = Σ dout`, and returns `dx`, the column
-    /// gradients `Wᵀ · dout` folded back onto the input.
+    /// Stores `dW = Σ dout · colᵀ` and `db = Σ dout`, and returns `dx`.
     fn backward(&mut self, x: ArrayView2<'_, T>, dout: ArrayView2<'_, T>) -> ArrayView2<'_, T> {
         self.backward_into(x, dout, true);
         self.dx.view()
@@ -298,7 +288,7 @@ impl<
         let rows = x.shape().first().copied().unwrap_or(0);
         let (w, b) = (Var::leaf(self.W.clone()), Var::leaf(self.b.clone()));
         // Column (p, k) of an image's unfolded row: pixel p under filter value k.
-        let (oh, ow) = (g.output_height(), g.output_width());
+        let ow = g.output_width();
         let sources: Vec<Option<usize>> = (0..pixels)
             .flat_map(|p| (0..depth).map(move |k| (p, k)))
             .map(|(p, k)| {
@@ -308,7 +298,6 @@ impl<
                 (row < H && col < W).then_some((c * H + row) * W + col)
             })
             .collect();
-        debug_assert_eq!(sources.len(), oh * ow * depth);
         let columns = x
             .gather_columns(&sources)?
             .reshape(&[rows * pixels, depth])?;
@@ -327,6 +316,12 @@ impl<
     }
 }
 
-fn as_slice<'a, T>(x: &'a ndarray::CowArray<'_, T, Ix2>) -> &'a [T] {
-    x.as_slice().expect("standard layout")
+// Parameters and buffers are created in standard layout, and inputs are made so (copied
+// only if a caller passed, say, a transposed view).
+fn contiguous<S: Data, D: Dimension>(a: &ArrayBase<S, D>) -> &[S::Elem] {
+    a.as_slice().expect("standard layout")
+}
+
+fn contiguous_mut<S: DataMut, D: Dimension>(a: &mut ArrayBase<S, D>) -> &mut [S::Elem] {
+    a.as_slice_mut().expect("standard layout")
 }
