@@ -67,13 +67,22 @@ unsafe impl<T: Send> Sync for Out<T> {}
 
 /// How `C` is initialised before `A·B` is added.
 #[derive(Clone, Copy)]
-enum Init<'a, T> {
+pub(super) enum Init<'a, T> {
     /// `C = A·B`.
     Overwrite,
     /// `C = A·B + bias` (one value per column).
     Bias(&'a [T]),
     /// `C += A·B`.
     Accumulate,
+}
+
+impl<T> From<Write> for Init<'_, T> {
+    fn from(write: Write) -> Self {
+        match write {
+            Write::Overwrite => Init::Overwrite,
+            Write::Accumulate => Init::Accumulate,
+        }
+    }
 }
 
 /// `C(m×n) = A(m×k)·B(k×n) + bias`, all row-major.
@@ -150,28 +159,8 @@ pub(super) fn a_bt<T: GemmScalar>(
     parallel(kernels, m, n, k, d, b_t, Init::Overwrite, c, k);
 }
 
-/// `C (+)= A·B` for strided `A` (m×k) and `B` (k×n), `C` m×n with row stride `ldc`.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn strided<T: GemmScalar>(
-    kernels: &Kernels<T>,
-    m: usize,
-    k: usize,
-    n: usize,
-    a: View<'_, T>,
-    b: View<'_, T>,
-    write: Write,
-    c: &mut [T],
-    ldc: usize,
-) {
-    let init = match write {
-        Write::Overwrite => Init::Overwrite,
-        Write::Accumulate => Init::Accumulate,
-    };
-    parallel(kernels, m, k, n, a, b, init, c, ldc);
-}
-
-/// Splits `C` into blocks that the threads claim one by one, and runs
-/// [`serial`] on each.
+/// `C = init + A·B`, `C` m×n with row stride `ldc`: splits `C` into blocks that
+/// the threads claim one by one, and runs [`serial`] on each.
 ///
 /// Tall outputs (inference) are cut into chunks of at least [`ROW_CHUNK`]
 /// rows, even on one thread: a chunk's rows of `C` then stay in L2 while the
@@ -187,7 +176,7 @@ pub(super) fn strided<T: GemmScalar>(
 /// multiple of the thread count: each block then packs its panel again, but
 /// the threads finish together.
 #[allow(clippy::too_many_arguments)]
-fn parallel<T: GemmScalar>(
+pub(super) fn parallel<T: GemmScalar>(
     kernels: &Kernels<T>,
     m: usize,
     k: usize,

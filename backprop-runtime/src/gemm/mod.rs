@@ -681,7 +681,8 @@ pub fn product<T: GemmScalar>(
         }
         return Ok(());
     }
-    dense::strided(T::gemm_kernels(), m, k, n, view(a), view(b), write, c, ldc);
+    let (a, b, init) = (view(a), view(b), write.into());
+    dense::parallel(T::gemm_kernels(), m, k, n, a, b, init, c, ldc);
     Ok(())
 }
 

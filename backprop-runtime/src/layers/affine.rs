@@ -1,6 +1,9 @@
 use ndarray::{Array1, Array2, ArrayView2};
 
-use super::{Context, Init, Layer, ParameterVisit, ParameterVisitMut, Role};
+use super::{
+    Context, Init, Layer, ParameterVisit, ParameterVisitMut, visit_weight_and_bias,
+    visit_weight_and_bias_mut,
+};
 use crate::autograd::{TapeError, Var};
 use crate::{Buffer, Error, Float, Result, WeightInit, init, linalg};
 
@@ -137,29 +140,12 @@ impl<T: Float, const IN: usize, const OUT: usize> Layer<T> for Affine<T, IN, OUT
     }
 
     fn visit_parameters(&self, visit: &mut ParameterVisit<'_, T>) {
-        visit(
-            Role::Weight,
-            self.W.view().into_dyn(),
-            self.dW.view().into_dyn(),
-        );
-        visit(
-            Role::Bias,
-            self.b.view().into_dyn(),
-            self.db.view().into_dyn(),
-        );
+        visit_weight_and_bias(visit, [&self.W, &self.dW], [&self.b, &self.db]);
     }
 
     fn visit_parameters_mut(&mut self, visit: &mut ParameterVisitMut<'_, T>) {
-        visit(
-            Role::Weight,
-            self.W.view_mut().into_dyn(),
-            self.dW.view_mut().into_dyn(),
-        );
-        visit(
-            Role::Bias,
-            self.b.view_mut().into_dyn(),
-            self.db.view_mut().into_dyn(),
-        );
+        let (weight, bias) = ([&mut self.W, &mut self.dW], [&mut self.b, &mut self.db]);
+        visit_weight_and_bias_mut(visit, weight, bias);
     }
 
     /// `x · W + b`, with `x` flattened to rows first as the book's Affine does.

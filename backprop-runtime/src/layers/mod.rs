@@ -25,7 +25,7 @@ mod tanh;
 
 use std::fmt;
 
-use ndarray::{ArrayView2, ArrayViewD, ArrayViewMutD};
+use ndarray::{Array, Array1, ArrayView2, ArrayViewD, ArrayViewMutD, Dimension};
 
 use crate::autograd::{TapeError, Var};
 use crate::{Float, Result, Targets, WeightInit};
@@ -126,6 +126,35 @@ pub type ParameterVisit<'v, T> = dyn FnMut(Role, ArrayViewD<'_, T>, ArrayViewD<'
 /// decay adds to the gradient, an optimizer updates the value).
 pub type ParameterVisitMut<'v, T> =
     dyn FnMut(Role, ArrayViewMutD<'_, T>, ArrayViewMutD<'_, T>) + 'v;
+
+/// Visits a weight and a bias with their gradients, in that order: the parameters of
+/// [`Affine`] and [`Convolution`].
+fn visit_weight_and_bias<T: Float, D: Dimension>(
+    visit: &mut ParameterVisit<'_, T>,
+    [w, dw]: [&Array<T, D>; 2],
+    [b, db]: [&Array1<T>; 2],
+) {
+    visit(Role::Weight, w.view().into_dyn(), dw.view().into_dyn());
+    visit(Role::Bias, b.view().into_dyn(), db.view().into_dyn());
+}
+
+/// [`visit_weight_and_bias`], writable.
+fn visit_weight_and_bias_mut<T: Float, D: Dimension>(
+    visit: &mut ParameterVisitMut<'_, T>,
+    [w, dw]: [&mut Array<T, D>; 2],
+    [b, db]: [&mut Array1<T>; 2],
+) {
+    visit(
+        Role::Weight,
+        w.view_mut().into_dyn(),
+        dw.view_mut().into_dyn(),
+    );
+    visit(
+        Role::Bias,
+        b.view_mut().into_dyn(),
+        db.view_mut().into_dyn(),
+    );
+}
 
 /// A layer that a batch flows through, forward and back: the one calling convention of
 /// every layer but the loss.
