@@ -13,12 +13,11 @@ mod progress;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::AtomicBool;
 
 use backprop::data::{self, Dataset};
 use backprop::optim::Sgd;
 use backprop::prelude::*;
-use backprop::train::{self, Length, Outcome, Streams, TrainerConfig};
+use backprop::train::Trainer;
 use clap::Parser;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -74,27 +73,16 @@ fn curve<N: Network<f32>>(
     epochs: usize,
     seed: u64,
 ) -> backprop::Result<Curve> {
-    let config = TrainerConfig {
-        length: Length::Epochs(epochs),
-        seed,
-        ..TrainerConfig::default()
-    };
-    let stop = AtomicBool::new(false);
+    let trainer = Trainer::new().epochs(epochs).seed(seed);
     let sgd = &mut Sgd { lr: 0.01 };
-    match train::train(
-        net,
-        sgd,
-        (data, data),
-        &config,
-        None,
-        &stop,
-        &mut progress::warn_if_unoptimised,
-    ) {
-        Ok(Outcome::Finished(history)) | Ok(Outcome::Stopped { history, .. }) => Ok(Some(
-            history
+    let warn = &mut progress::warn_if_unoptimised;
+    match trainer.fit_reporting(net, sgd, data, data, warn) {
+        Ok(outcome) => Ok(Some(
+            outcome
+                .history
                 .evaluations
                 .iter()
-                .map(|e| e.train_accuracy)
+                .map(|e| e.train.accuracy)
                 .collect(),
         )),
         Err(backprop::Error::Diverged { .. }) => Ok(None),
@@ -161,7 +149,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     for (i, scale) in scales().into_iter().enumerate() {
         let seed = args.seed + i as u64;
         let init = WeightInit::Std(scale);
-        let streams = Streams::new(seed);
+        let streams = Trainer::new().seed(seed).streams();
         let plain = curve(
             &mut Plain::<f32>::with_weight_init(init, &mut streams.initialisation()),
             &data,

@@ -13,12 +13,11 @@ mod progress;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::AtomicBool;
 
 use backprop::data;
 use backprop::optim::Sgd;
 use backprop::prelude::*;
-use backprop::train::{self, Length, Outcome, Streams, TrainerConfig};
+use backprop::train::Trainer;
 use clap::Parser;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -115,36 +114,26 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         mnist.train.select(validation_rows)?,
         mnist.train.select(train_rows)?,
     );
-    let stop = AtomicBool::new(false);
     let mut trials = Vec::with_capacity(args.trials);
     for trial in 0..args.trials {
         let lr = 10f64.powf(search.random_range(-6.0..-2.0));
         let weight_decay = 10f64.powf(search.random_range(-8.0..-4.0));
         let seed = args.seed.wrapping_add(trial as u64 + 1);
-        let config = TrainerConfig {
-            length: Length::Epochs(args.epochs),
-            weight_decay,
-            seed,
-            ..TrainerConfig::default()
-        };
-        let mut net =
-            Net::<f32>::with_weight_init(WeightInit::He, &mut Streams::new(seed).initialisation());
-        let outcome = train::train(
-            &mut net,
-            &mut Sgd { lr },
-            (&train_set, &validation),
-            &config,
-            None,
-            &stop,
-            &mut progress::warn_if_unoptimised,
-        );
+        let trainer = Trainer::new()
+            .epochs(args.epochs)
+            .weight_decay(weight_decay)
+            .seed(seed);
+        let mut net = Net::<f32>::with_weight_init(WeightInit::He, &mut trainer.initialisation());
+        let warn = &mut progress::warn_if_unoptimised;
+        let outcome =
+            trainer.fit_reporting(&mut net, &mut Sgd { lr }, &train_set, &validation, warn);
         let validation = match outcome {
-            Ok(Outcome::Finished(history)) => history
+            Ok(outcome) => outcome
+                .history
                 .evaluations
                 .iter()
-                .map(|e| e.test_accuracy)
+                .map(|e| e.validation.accuracy)
                 .collect(),
-            Ok(Outcome::Stopped { .. }) => Vec::new(),
             Err(backprop::Error::Diverged { .. }) => vec![0.0],
             Err(error) => return Err(error.into()),
         };

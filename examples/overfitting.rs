@@ -13,12 +13,11 @@ mod progress;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::AtomicBool;
 
 use backprop::data::{self, Dataset};
 use backprop::optim::Sgd;
 use backprop::prelude::*;
-use backprop::train::{self, EvaluationRecord, Length, Outcome, Streams, TrainerConfig};
+use backprop::train::{EvaluationRecord, Trainer};
 use clap::Parser;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -66,21 +65,12 @@ struct Args {
 fn evaluations<N: Network<f32>>(
     net: &mut N,
     sets: (&Dataset, &Dataset),
-    config: &TrainerConfig,
+    trainer: &Trainer,
 ) -> backprop::Result<Vec<EvaluationRecord>> {
-    let stop = AtomicBool::new(false);
     let sgd = &mut Sgd { lr: 0.01 };
-    match train::train(
-        net,
-        sgd,
-        sets,
-        config,
-        None,
-        &stop,
-        &mut progress::warn_if_unoptimised,
-    )? {
-        Outcome::Finished(history) | Outcome::Stopped { history, .. } => Ok(history.evaluations),
-    }
+    let warn = &mut progress::warn_if_unoptimised;
+    let outcome = trainer.fit_reporting(net, sgd, sets.0, sets.1, warn)?;
+    Ok(outcome.history.evaluations)
 }
 
 struct Curves(Vec<(&'static str, Vec<EvaluationRecord>)>);
@@ -108,9 +98,9 @@ impl figure::Figure for Curves {
                 (
                     "train",
                     BLUE,
-                    (|r: &EvaluationRecord| r.train_accuracy) as fn(&EvaluationRecord) -> f64,
+                    (|r: &EvaluationRecord| r.train.accuracy) as fn(&EvaluationRecord) -> f64,
                 ),
-                ("test", RED, |r: &EvaluationRecord| r.test_accuracy),
+                ("test", RED, |r: &EvaluationRecord| r.validation.accuracy),
             ] {
                 let line = records
                     .iter()
@@ -138,19 +128,12 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let mnist = data::load_mnist(&data::prepare_mnist(args.data.as_deref(), &mut |_| {})?)?;
     let train_set = mnist.train.first(300);
     let sets = (&train_set, &mnist.test);
-    let config = TrainerConfig {
-        length: Length::Epochs(args.epochs),
-        seed: args.seed,
-        ..TrainerConfig::default()
-    };
-    let decayed = TrainerConfig {
-        weight_decay: args.weight_decay,
-        ..config.clone()
-    };
-    let streams = Streams::new(args.seed);
-    let plain = Plain::<f32>::with_weight_init(WeightInit::He, &mut streams.initialisation());
+    // The test set plays the validation set's part, as in the book's figure.
+    let trainer = Trainer::new().epochs(args.epochs).seed(args.seed);
+    let decayed = trainer.clone().weight_decay(args.weight_decay);
+    let plain = Plain::<f32>::with_weight_init(WeightInit::He, &mut trainer.initialisation());
     let runs = [
-        ("plain", evaluations(&mut plain.clone(), sets, &config)?),
+        ("plain", evaluations(&mut plain.clone(), sets, &trainer)?),
         (
             "weight decay",
             evaluations(&mut plain.clone(), sets, &decayed)?,
@@ -160,10 +143,10 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             evaluations(
                 &mut Dropped::<f32>::with_weight_init(
                     WeightInit::He,
-                    &mut streams.initialisation(),
+                    &mut trainer.initialisation(),
                 ),
                 sets,
-                &config,
+                &trainer,
             )?,
         ),
     ];
@@ -175,9 +158,9 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         let last = records.last().ok_or("no evaluation")?;
         println!(
             "{name:<14} {:>10.4} {:>10.4} {:>10.4}",
-            last.train_accuracy,
-            last.test_accuracy,
-            last.train_accuracy - last.test_accuracy
+            last.train.accuracy,
+            last.validation.accuracy,
+            last.train.accuracy - last.validation.accuracy
         );
     }
     figure::save(&args.plot, (1500, 500), &Curves(runs.into()))?;

@@ -180,32 +180,27 @@ warm_steps_allocate_nothing!(deep_f32_training_steps, Deep, f32);
 warm_steps_allocate_nothing!(convolutional_f32_training_steps, Convolved, f32);
 warm_steps_allocate_nothing!(convolutional_f64_training_steps, Convolved, f64);
 
-/// The trainer's steps allocate nothing either: a run of twice the steps (with the
-/// same evaluations, after step 0 and at the end) allocates exactly as often.
+/// The trainer's steps allocate nothing either, with a learning-rate schedule and the
+/// best model kept: a run of nearly twice the steps (with the same evaluations, after
+/// step 0 and at the end) allocates exactly as often.
 fn the_trainers_steps_allocate_nothing() {
-    use backprop::train::{self, Length, TrainerConfig};
+    use backprop::train::{Trainer, WarmupCosine};
     let mut rng = StdRng::seed_from_u64(2);
     let (train_set, test_set) = (fake_mnist(&mut rng, 1000), fake_mnist(&mut rng, 200));
     let allocations_of = |steps: usize| {
         let mut net = Extended::<f32>::new(&mut StdRng::seed_from_u64(3));
         let mut adam = backprop::optim::Adam::<f32>::default();
-        let config = TrainerConfig {
-            length: Length::Iterations(steps),
-            weight_decay: 1e-4,
-            ..TrainerConfig::default()
-        };
-        let stop = AtomicBool::new(false);
+        // With a schedule and the best model kept, whose copy is made at evaluations.
+        let trainer = Trainer::new()
+            .iterations(steps)
+            .weight_decay(1e-4)
+            .schedule(WarmupCosine::new(3, 20, 0.1))
+            .keep_best(true)
+            .patience(3);
         allocations_in(|| {
-            train::train(
-                &mut net,
-                &mut adam,
-                (&train_set, &test_set),
-                &config,
-                None,
-                &stop,
-                &mut |_| {},
-            )
-            .unwrap();
+            trainer
+                .fit(&mut net, &mut adam, &train_set, &test_set)
+                .unwrap();
         })
     };
     for threads in THREADS {

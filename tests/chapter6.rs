@@ -213,23 +213,12 @@ mod on_mnist {
         epochs: usize,
         seed: u64,
     ) -> f64 {
-        use backprop::train::{self, Length, Outcome, TrainerConfig};
-        let config = TrainerConfig {
-            length: Length::Epochs(epochs),
-            seed,
-            ..TrainerConfig::default()
-        };
-        let stop = std::sync::atomic::AtomicBool::new(false);
-        match train::train(
-            net,
-            &mut optim::Sgd { lr: 0.01 },
-            (data, data),
-            &config,
-            None,
-            &stop,
-            &mut |_| {},
-        ) {
-            Ok(Outcome::Finished(history)) => history.evaluations.last().unwrap().train_accuracy,
+        use backprop::train::{End, Trainer};
+        let trainer = Trainer::new().epochs(epochs).seed(seed);
+        match trainer.fit(net, &mut optim::Sgd { lr: 0.01 }, data, data) {
+            Ok(outcome) if outcome.end == End::Finished => {
+                outcome.history.evaluations.last().unwrap().train.accuracy
+            }
             Err(backprop::Error::Diverged { .. }) => 0.0,
             other => panic!("{other:?}"),
         }
@@ -271,37 +260,27 @@ mod on_mnist {
     #[test]
     #[ignore = "needs MNIST: run with MNIST_DIR=<folder with the four IDX files> and --ignored"]
     fn weight_decay_narrows_the_gap_between_training_and_test_accuracy() {
-        use backprop::train::{self, Length, Outcome, TrainerConfig};
+        use backprop::train::Trainer;
         let mnist = mnist();
         let train_set = mnist.train.first(300);
         let gap = |weight_decay: f64| {
-            let mut net = Plain::<f32>::with_weight_init(
-                WeightInit::He,
-                &mut Streams::new(1).initialisation(),
-            );
-            let config = TrainerConfig {
-                length: Length::Epochs(100),
-                weight_decay,
-                evaluation_samples: Some(300),
-                seed: 1,
-                ..TrainerConfig::default()
-            };
-            let stop = std::sync::atomic::AtomicBool::new(false);
-            let sets = (&train_set, &mnist.test);
-            let outcome = train::train(
-                &mut net,
-                &mut optim::Sgd { lr: 0.01 },
-                sets,
-                &config,
-                None,
-                &stop,
-                &mut |_| {},
-            );
-            let Ok(Outcome::Finished(history)) = outcome else {
-                panic!("{outcome:?}")
-            };
-            let last = history.evaluations.last().unwrap();
-            last.train_accuracy - last.test_accuracy
+            let trainer = Trainer::new()
+                .epochs(100)
+                .weight_decay(weight_decay)
+                .evaluation_samples(300)
+                .seed(1);
+            let mut net =
+                Plain::<f32>::with_weight_init(WeightInit::He, &mut trainer.initialisation());
+            let outcome = trainer
+                .fit(
+                    &mut net,
+                    &mut optim::Sgd { lr: 0.01 },
+                    &train_set,
+                    &mnist.test,
+                )
+                .unwrap();
+            let last = outcome.history.evaluations.last().unwrap();
+            last.train.accuracy - last.validation.accuracy
         };
         let (plain, decayed) = (gap(0.0), gap(0.1));
         println!("train − test accuracy after 100 epochs: as is {plain:.3}, λ = 0.1 {decayed:.3}");

@@ -20,14 +20,14 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use backprop::data::{self, idx};
 use backprop::model_file::{self, Overwrite};
 use backprop::optim::Sgd;
 use backprop::prelude::*;
-use backprop::train::{self, Checkpoint, Length, TrainerConfig};
+use backprop::train::{Checkpoint, Trainer};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
@@ -436,29 +436,15 @@ fn main() -> Result<(), String> {
 
     let (train_set, test_set) = (tiny_data(40, seed), tiny_data(20, seed + 1));
     let checkpoint = dir.path().join("valid.checkpoint");
-    let config = TrainerConfig {
-        length: Length::Iterations(2),
-        batch_size: 10,
-        checkpoint: Some(checkpoint.clone()),
-        ..TrainerConfig::default()
-    };
-    let never = AtomicBool::new(false);
+    let trainer = Trainer::new().iterations(2).batch_size(10);
     let mut net = Small::<f32>::new(&mut StdRng::seed_from_u64(seed));
-    train::train(
-        &mut net,
-        &mut Sgd { lr: 0.1 },
-        (&train_set, &test_set),
-        &config,
-        None,
-        &never,
-        &mut |_| {},
-    )
-    .map_err(|e| e.to_string())?;
+    trainer
+        .clone()
+        .checkpoint(&checkpoint)
+        .fit(&mut net, &mut Sgd { lr: 0.1 }, &train_set, &test_set)
+        .map_err(|e| e.to_string())?;
     let valid_checkpoint = std::fs::read(&checkpoint).map_err(|e| e.to_string())?;
-    let resume_config = TrainerConfig {
-        checkpoint: None,
-        ..config.clone()
-    };
+    let resuming = trainer.resume(&file);
     reports.push(run_target(
         "checkpoint",
         budget,
@@ -475,20 +461,12 @@ fn main() -> Result<(), String> {
             let mut read = None;
             let peak = peak_heap_of(|| read = Some(Checkpoint::<f32>::read(&file)));
             within_allowance(peak, input.len())?;
-            let Some(Ok(resume)) = read else {
+            let Some(Ok(_)) = read else {
                 return Ok(false);
             };
             // What was read must also be safe to resume from.
             let mut net = Small::<f32>::new(&mut StdRng::seed_from_u64(seed));
-            let resumed = train::train(
-                &mut net,
-                &mut Sgd { lr: 0.1 },
-                (&train_set, &test_set),
-                &resume_config,
-                Some(resume),
-                &never,
-                &mut |_| {},
-            );
+            let resumed = resuming.fit(&mut net, &mut Sgd { lr: 0.1 }, &train_set, &test_set);
             Ok(resumed.is_ok())
         },
     ));

@@ -327,7 +327,7 @@ fn saved_parameters_load_back_in_either_precision() {
 }
 
 #[test]
-fn loading_a_file_that_does_not_fit_names_the_tensor_and_changes_nothing() {
+fn loading_a_file_that_does_not_fit_names_every_difference_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("wider.safetensors");
     let mut rng = StdRng::seed_from_u64(14);
@@ -337,8 +337,10 @@ fn loading_a_file_that_does_not_fit_names_the_tensor_and_changes_nothing() {
     let before = net.affine1.W.clone();
     let err = model_file::load(&mut net, &path).unwrap_err();
     assert!(
-        err.to_string()
-            .ends_with("tensor `W1` has shape [4, 6], expected [4, 5]"),
+        err.to_string().ends_with(
+            "the file's tensors do not fit this network: `W1` has shape [4, 6], expected [4, 5]; \
+             `b1` has shape [6], expected [5]; `W2` has shape [6, 3], expected [5, 3]"
+        ),
         "{err}"
     );
     assert_eq!(net.affine1.W, before);
@@ -370,13 +372,29 @@ fn model_files_keep_batch_norm_state_and_name_what_is_missing() {
     assert_eq!(loaded.batchnorm1.gamma, net.batchnorm1.gamma);
     assert_eq!(loaded.predict(&x), net.predict(&x));
 
-    // A file with the parameters but not the statistics is refused, naming one.
+    // A file with the parameters but not the statistics is refused, naming them all.
     let plain_path = dir.path().join("no-state.safetensors");
     model_file::save(&Wider::<f64>::new(&mut rng), &plain_path, Overwrite::Never).unwrap();
     let err = model_file::load(&mut loaded, &plain_path)
         .unwrap_err()
         .to_string();
-    assert!(err.contains("tensor `gamma1` is missing"), "{err}");
+    assert!(
+        err.ends_with(
+            "`gamma1` (shape [6]) is missing; `beta1` (shape [6]) is missing; \
+             `running_mean1` (shape [6]) is missing; `running_var1` (shape [6]) is missing"
+        ),
+        "{err}"
+    );
+    // And the other way: a file with more tensors than the network names the extra.
+    let mut plain = Wider::<f64>::new(&mut rng);
+    let err = model_file::load(&mut plain, &path).unwrap_err().to_string();
+    assert!(
+        err.ends_with(
+            "`beta1`, `gamma1`, `running_mean1`, `running_var1` are not in this network, \
+             whose tensors are W1, b1, W2, b2"
+        ),
+        "{err}"
+    );
     assert_eq!(loaded.predict(&x), net.predict(&x), "nothing changed");
 }
 

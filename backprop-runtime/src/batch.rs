@@ -115,6 +115,22 @@ impl<T: Float, const N: usize> Batch<T, N> {
             .expect("batches are kept in standard layout")
     }
 
+    /// Row `i`'s `N` values, or `None` past the last row.
+    ///
+    /// ```
+    /// use backprop::Batch;
+    /// let scores = Batch::<f32, 3>::from_rows(&[[0.1, 2.0, -1.0], [5.0, 5.0, 0.0]]);
+    /// assert_eq!(scores.row(1), Some(&[5.0, 5.0, 0.0]));
+    /// assert_eq!(scores.row(2), None);
+    /// ```
+    pub fn row(&self, i: usize) -> Option<&[T; N]> {
+        let start = i.checked_mul(N)?;
+        self.as_slice()
+            .get(start..start.checked_add(N)?)?
+            .try_into()
+            .ok()
+    }
+
     /// The values in row-major order.
     pub fn as_slice(&self) -> &[T] {
         self.data

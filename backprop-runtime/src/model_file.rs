@@ -48,41 +48,22 @@ pub enum ModelFileError {
         /// What the parser said.
         message: String,
     },
-    /// A parameter of the network has no tensor in the file.
+    /// The file's tensors do not fit the network: every difference is named.
+    #[error("{path}: the file's tensors do not fit this network: {}", differences.join("; "))]
+    Tensors {
+        /// The model file.
+        path: PathBuf,
+        /// Each missing tensor, tensor of another shape and tensor the network does
+        /// not have, with what was expected.
+        differences: Vec<String>,
+    },
+    /// The file is a training checkpoint, not a model file.
     #[error(
-        "{path}: tensor `{name}` is missing; expected shape {expected:?} (the file holds {found:?})"
+        "{path} is a training checkpoint, not a model file: take its model out with `backprop::train::Checkpoint::read(path)?.restore_model(&mut net)` (or `restore_best_model`), then save that"
     )]
-    MissingTensor {
-        /// The model file.
+    IsCheckpoint {
+        /// The checkpoint file.
         path: PathBuf,
-        /// The parameter's name.
-        name: &'static str,
-        /// The parameter's shape in the network.
-        expected: Vec<usize>,
-        /// The names the file does hold.
-        found: Vec<String>,
-    },
-    /// A tensor's shape differs from the parameter's.
-    #[error("{path}: tensor `{name}` has shape {found:?}, expected {expected:?}")]
-    Shape {
-        /// The model file.
-        path: PathBuf,
-        /// The parameter's name.
-        name: &'static str,
-        /// The parameter's shape in the network.
-        expected: Vec<usize>,
-        /// The tensor's shape in the file.
-        found: Vec<usize>,
-    },
-    /// The file holds a tensor the network has no parameter for.
-    #[error("{path}: unexpected tensor `{name}`; the network's parameters are {expected:?}")]
-    UnexpectedTensor {
-        /// The model file.
-        path: PathBuf,
-        /// The tensor's name.
-        name: String,
-        /// The network's parameter names.
-        expected: Vec<&'static str>,
     },
     /// A tensor holds a value that is not finite: such a model is neither saved nor
     /// loaded.
@@ -181,29 +162,35 @@ pub fn load<T: Float, N: Network<T>>(network: &mut N, path: &Path) -> Result<(),
         source,
     })?;
     let file = SafeTensors::deserialize(&bytes).map_err(|e| format_error(path, e))?;
+    if let Ok((_, header)) = SafeTensors::read_metadata(&bytes)
+        && header
+            .metadata()
+            .as_ref()
+            .and_then(|m| m.get("format"))
+            .is_some_and(|f| f.as_str() == CHECKPOINT_FORMAT)
+    {
+        return Err(ModelFileError::IsCheckpoint { path: path.into() });
+    }
 
     let mut wanted: Vec<(&'static str, Vec<usize>)> = Vec::new();
     visit_tensors(network, &mut |name, tensor| {
         wanted.push((name, tensor.shape().to_vec()))
     });
+    let found: Vec<(String, Vec<usize>)> = file
+        .tensors()
+        .into_iter()
+        .map(|(name, tensor)| (name, tensor.shape().to_vec()))
+        .collect();
+    let differences = tensor_differences(&wanted, &found);
+    if !differences.is_empty() {
+        return Err(ModelFileError::Tensors {
+            path: path.into(),
+            differences,
+        });
+    }
     let mut tensors = HashMap::new();
-    for (name, expected) in &wanted {
-        let tensor = file
-            .tensor(name)
-            .map_err(|_| ModelFileError::MissingTensor {
-                path: path.into(),
-                name,
-                expected: expected.clone(),
-                found: sorted_names(&file),
-            })?;
-        if tensor.shape() != expected.as_slice() {
-            return Err(ModelFileError::Shape {
-                path: path.into(),
-                name,
-                expected: expected.clone(),
-                found: tensor.shape().to_vec(),
-            });
-        }
+    for (name, _) in &wanted {
+        let tensor = file.tensor(name).map_err(|e| format_error(path, e))?;
         let values = decode::<T>(path, name, &tensor)?;
         if let Some(v) = values.iter().find(|v| !v.is_finite()) {
             return Err(ModelFileError::NotFinite {
@@ -213,16 +200,6 @@ pub fn load<T: Float, N: Network<T>>(network: &mut N, path: &Path) -> Result<(),
             });
         }
         tensors.insert(*name, values);
-    }
-    if let Some(extra) = sorted_names(&file)
-        .into_iter()
-        .find(|n| !tensors.contains_key(n.as_str()))
-    {
-        return Err(ModelFileError::UnexpectedTensor {
-            path: path.into(),
-            name: extra,
-            expected: wanted.iter().map(|(name, _)| *name).collect(),
-        });
     }
 
     let mut assign = |name: &'static str, mut tensor: ndarray::ArrayViewMutD<'_, T>| {
@@ -302,10 +279,47 @@ fn decode<T: Float>(
     }
 }
 
-fn sorted_names(file: &SafeTensors<'_>) -> Vec<String> {
-    let mut names: Vec<String> = file.names().into_iter().map(str::to_owned).collect();
-    names.sort();
-    names
+/// What a training checkpoint's metadata says it is (a model file says `backprop`):
+/// kept here, where files are read, so that a checkpoint given as a model is named.
+pub(crate) const CHECKPOINT_FORMAT: &str = "backprop-checkpoint-2";
+
+/// Every way the tensors `found` (name, shape) differ from the network's `wanted`:
+/// the missing ones, those of another shape, and those the network does not have, in
+/// the network's order then by name.
+pub(crate) fn tensor_differences(
+    wanted: &[(&'static str, Vec<usize>)],
+    found: &[(String, Vec<usize>)],
+) -> Vec<String> {
+    let mut differences = Vec::new();
+    for (name, shape) in wanted {
+        match found.iter().find(|(n, _)| n == name) {
+            None => differences.push(format!("`{name}` (shape {shape:?}) is missing")),
+            Some((_, saved)) if saved != shape => {
+                differences.push(format!("`{name}` has shape {saved:?}, expected {shape:?}"))
+            }
+            Some(_) => {}
+        }
+    }
+    let mut extra: Vec<&str> = found
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .filter(|n| !wanted.iter().any(|(w, _)| w == n))
+        .collect();
+    extra.sort_unstable();
+    if !extra.is_empty() {
+        let names: Vec<&str> = wanted.iter().map(|(n, _)| *n).collect();
+        differences.push(format!(
+            "{} not in this network, whose tensors are {}",
+            extra
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+                + if extra.len() == 1 { " is" } else { " are" },
+            names.join(", ")
+        ));
+    }
+    differences
 }
 
 fn format_error(path: &Path, error: safetensors::SafeTensorError) -> ModelFileError {

@@ -65,31 +65,7 @@ pub trait Network<T: Float>: Sized + Sync {
         context: &mut Context<'_>,
         weight_decay: f64,
     ) -> Result<T> {
-        if !(weight_decay.is_finite() && weight_decay >= 0.0) {
-            return Err(Error::HyperParameter {
-                name: "weight decay",
-                value: weight_decay,
-                expected: "a finite number of at least 0",
-            });
-        }
-        let loss = self.train_step(x, t, context)?;
-        if weight_decay == 0.0 {
-            return Ok(loss);
-        }
-        let lambda = T::from_f64(weight_decay);
-        let mut squares = 0.0;
-        self.visit_parameters_mut(&mut |p| {
-            if p.role == Role::Weight {
-                let mut gradient = p.gradient;
-                ndarray::Zip::from(&mut gradient)
-                    .and(&p.value)
-                    .for_each(|g, &w| {
-                        squares += (w * w).as_f64();
-                        *g += lambda * w;
-                    });
-            }
-        });
-        Ok(loss + T::from_f64(0.5 * weight_decay * squares))
+        weight_decayed_step(self, x, t, context, weight_decay)
     }
 
     /// The summed loss of `scores` against rows `offset..` of already validated
@@ -129,6 +105,42 @@ pub trait Network<T: Float>: Sized + Sync {
     fn evaluate<R: EvaluationRows<T> + ?Sized>(&self, rows: &R) -> Result<Evaluation> {
         evaluate(self, rows)
     }
+}
+
+/// [`Network::train_step_with_weight_decay`]'s work, which generated networks call
+/// from their own impl (so that their documentation shows the signature as written).
+pub(crate) fn weight_decayed_step<T: Float, N: Network<T>>(
+    network: &mut N,
+    x: ArrayView2<'_, T>,
+    t: &Targets<'_, T>,
+    context: &mut Context<'_>,
+    weight_decay: f64,
+) -> Result<T> {
+    if !(weight_decay.is_finite() && weight_decay >= 0.0) {
+        return Err(Error::HyperParameter {
+            name: "weight decay",
+            value: weight_decay,
+            expected: "a finite number of at least 0",
+        });
+    }
+    let loss = network.train_step(x, t, context)?;
+    if weight_decay == 0.0 {
+        return Ok(loss);
+    }
+    let lambda = T::from_f64(weight_decay);
+    let mut squares = 0.0;
+    network.visit_parameters_mut(&mut |p| {
+        if p.role == Role::Weight {
+            let mut gradient = p.gradient;
+            ndarray::Zip::from(&mut gradient)
+                .and(&p.value)
+                .for_each(|g, &w| {
+                    squares += (w * w).as_f64();
+                    *g += lambda * w;
+                });
+        }
+    });
+    Ok(loss + T::from_f64(0.5 * weight_decay * squares))
 }
 
 /// One parameter as [`Network::visit_parameters`] shows it.

@@ -13,6 +13,19 @@ use crate::{Batch, BatchView, Float, Result, Targets, gradient_check};
 pub use crate::layers::{Context, Init, Loss};
 pub use crate::{WeightInit, rand};
 
+/// A training step with weight decay, as the trait's provided method takes it: the
+/// generated impl calls it, so that its documentation shows the signature as written
+/// rather than the expanded ndarray types of a provided method from another crate.
+pub fn weight_decayed_step<T: Float, N: Network<T>>(
+    network: &mut N,
+    x: ArrayView2<'_, T>,
+    t: &Targets<'_, T>,
+    context: &mut Context<'_>,
+    weight_decay: f64,
+) -> Result<T> {
+    crate::network::weight_decayed_step(network, x, t, context, weight_decay)
+}
+
 /// The input of a training step: `INPUT_WIDTH` columns, targets that fit.
 pub fn check_step<T: Float>(
     x: ArrayView2<'_, T>,

@@ -5,7 +5,7 @@ use std::path::Path;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::EpochRecord;
+use backprop::train::EvaluationRecord;
 
 const SIZE: (u32, u32) = (1200, 520);
 
@@ -13,11 +13,13 @@ const SIZE: (u32, u32) = (1200, 520);
 pub fn draw(
     path: &Path,
     title: &str,
-    records: &[EpochRecord],
+    validation: &'static str,
+    records: &[EvaluationRecord],
     losses: &[f64],
 ) -> Result<(), String> {
     let curves = Curves {
         title,
+        validation,
         records,
         losses,
     };
@@ -26,7 +28,9 @@ pub fn draw(
 
 struct Curves<'a> {
     title: &'a str,
-    records: &'a [EpochRecord],
+    /// What the second accuracy curve is of: the test or a validation set.
+    validation: &'static str,
+    records: &'a [EvaluationRecord],
     losses: &'a [f64],
 }
 
@@ -35,20 +39,19 @@ impl crate::figure::Figure for Curves<'_> {
         &self,
         root: &DrawingArea<DB, Shift>,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-        draw_on(root, self.title, self.records, self.losses)
+        draw_on(root, self)
     }
 }
 
 fn draw_on<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
-    title: &str,
-    records: &[EpochRecord],
-    losses: &[f64],
+    curves: &Curves<'_>,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let (records, losses) = (curves.records, curves.losses);
     root.fill(&WHITE)?;
-    let root = root.titled(title, ("sans-serif", 22))?;
+    let root = root.titled(curves.title, ("sans-serif", 22))?;
     let (left, right) = root.split_horizontally(SIZE.0 / 2);
-    let epochs: Vec<&EpochRecord> = records.iter().filter(|r| r.end_of_epoch).collect();
+    let epochs: Vec<&EvaluationRecord> = records.iter().filter(|r| r.end_of_epoch).collect();
     let last_epoch = epochs.len().saturating_sub(1).max(1) as f64;
 
     let mut accuracy = ChartBuilder::on(&left)
@@ -70,9 +73,11 @@ fn draw_on<DB: DrawingBackend>(
         (
             "train",
             BLUE,
-            (|r: &EpochRecord| r.train_accuracy) as fn(&EpochRecord) -> f64,
+            (|r: &EvaluationRecord| r.train.accuracy) as fn(&EvaluationRecord) -> f64,
         ),
-        ("test", RED, |r: &EpochRecord| r.test_accuracy),
+        (curves.validation, RED, |r: &EvaluationRecord| {
+            r.validation.accuracy
+        }),
     ] {
         let points = epochs.iter().enumerate().map(|(e, r)| (e as f64, value(r)));
         accuracy

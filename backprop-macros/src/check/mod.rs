@@ -183,18 +183,21 @@ fn kind_of(layer: &LayerDecl, errors: &mut Errors) -> Option<&'static LayerKind>
     if let Some(kind) = table::find(&name) {
         return Some(kind);
     }
-    let hint = match suggest::closest(&name, table::names()) {
-        Some(known) => format!("did you mean `{known}`? "),
-        None => String::new(),
-    };
     let known: Vec<String> = table::names().map(|k| format!("`{k}`")).collect();
-    errors.at(
-        layer.kind.span(),
-        format!(
-            "unknown layer `{name}`; {hint}the layers are {}",
-            known.join(", ")
-        ),
-    );
+    let message = match table::OTHER_NAMES.iter().find(|(other, _)| *other == name) {
+        Some((_, advice)) => format!("unknown layer `{name}`; {advice}"),
+        None => {
+            let hint = match suggest::closest(&name, table::names()) {
+                Some(known) => format!("did you mean `{known}`? "),
+                None => String::new(),
+            };
+            format!(
+                "unknown layer `{name}`; {hint}the layers are {}",
+                known.join(", ")
+            )
+        }
+    };
+    errors.at(layer.kind.span(), message);
     None
 }
 

@@ -106,6 +106,64 @@ pub fn names() -> impl Iterator<Item = &'static str> {
     TABLE.iter().map(|kind| kind.name)
 }
 
+/// Names other frameworks give our layers, with what to write instead: a user coming
+/// from them writes these first, and no edit distance leads from `Linear` to `Affine`.
+pub static OTHER_NAMES: [(&str, &str); 14] = [
+    (
+        "Linear",
+        "`Linear` is PyTorch's and candle's name for the book's `Affine`",
+    ),
+    ("Dense", "`Dense` is Keras' name for the book's `Affine`"),
+    (
+        "ReLU",
+        "`ReLU` is PyTorch's and Keras' spelling of the book's `Relu`",
+    ),
+    (
+        "Conv2d",
+        "`Conv2d` is PyTorch's and candle's name for the book's `Convolution(filters, height, width, stride = 1, pad = 0)`, whose input channels flow in",
+    ),
+    (
+        "Conv2D",
+        "`Conv2D` is Keras' name for the book's `Convolution(filters, height, width, stride = 1, pad = 0)`",
+    ),
+    (
+        "MaxPool2d",
+        "`MaxPool2d` is PyTorch's name for the book's `Pooling(height, width, stride = 1)`",
+    ),
+    (
+        "MaxPooling2D",
+        "`MaxPooling2D` is Keras' name for the book's `Pooling(height, width, stride = 1)`",
+    ),
+    (
+        "BatchNorm1d",
+        "`BatchNorm1d` is PyTorch's name for the book's `BatchNorm`",
+    ),
+    (
+        "BatchNorm2d",
+        "`BatchNorm2d` is PyTorch's name; the book's `BatchNorm` normalises each activation",
+    ),
+    (
+        "BatchNormalization",
+        "`BatchNormalization` is Keras' name for the book's `BatchNorm`",
+    ),
+    (
+        "CrossEntropyLoss",
+        "`CrossEntropyLoss` is PyTorch's name for the book's `SoftmaxWithLoss`",
+    ),
+    (
+        "Softmax",
+        "write the book's `SoftmaxWithLoss` last: `predict` returns its scores, `probabilities` their softmax",
+    ),
+    (
+        "Sequential",
+        "no `Sequential` is needed: `->` chains the layers",
+    ),
+    (
+        "Flatten",
+        "no `Flatten` is needed: an `Affine` after a convolution or pooling flattens C×H×W itself",
+    ),
+];
+
 static TABLE: [LayerKind; 9] = [
     LayerKind {
         name: "Affine",

@@ -93,6 +93,16 @@ pub fn trait_items(net: &Network) -> TokenStream {
             Ok(loss)
         }
 
+        fn train_step_with_weight_decay(
+            &mut self,
+            x: ::backprop::ndarray::ArrayView2<'_, T>,
+            t: &::backprop::Targets<'_, T>,
+            context: &mut ::backprop::__private::Context<'_>,
+            weight_decay: f64,
+        ) -> ::backprop::Result<T> {
+            ::backprop::__private::weight_decayed_step(self, x, t, context, weight_decay)
+        }
+
         fn train_loss(
             &mut self,
             x: ::backprop::ndarray::ArrayView2<'_, T>,

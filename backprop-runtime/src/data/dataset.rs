@@ -155,6 +155,68 @@ impl Dataset {
         })
     }
 
+    /// Splits off a seeded random `fraction` of the examples as a second data set, a
+    /// validation set: `(rest, held_out)`, each in the original order. Stratified, each
+    /// class gives the same fraction (rounded), so both sides keep the class balance.
+    /// The same seed gives the same split.
+    ///
+    /// # Errors
+    /// [`DataError::SplitFraction`] unless 0 < `fraction` < 1 and each side gets at
+    /// least one example.
+    ///
+    /// # Example
+    /// ```
+    /// use backprop::data::Dataset;
+    /// let labels: Vec<u8> = (0..100).map(|i| (i % 4) as u8).collect();
+    /// let data = Dataset::from_raw((0..100).collect(), labels, 1, 1, 4)?;
+    /// let (train, validation) = data.split(0.2, 7, true)?;
+    /// assert_eq!((train.len(), validation.len()), (80, 20));
+    /// assert!((0..4).all(|c| validation.labels().iter().filter(|&&l| l == c).count() == 5));
+    /// assert!(data.split(1.0, 7, true).is_err());
+    /// # Ok::<(), backprop::data::DataError>(())
+    /// ```
+    pub fn split(
+        &self,
+        fraction: f64,
+        seed: u64,
+        stratified: bool,
+    ) -> Result<(Dataset, Dataset), DataError> {
+        use rand::SeedableRng;
+        use rand::seq::SliceRandom;
+        let refused = DataError::SplitFraction {
+            fraction,
+            len: self.len(),
+        };
+        if !(fraction > 0.0 && fraction < 1.0) {
+            return Err(refused);
+        }
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let groups: Vec<Vec<usize>> = if stratified {
+            (0..self.classes)
+                .map(|class| {
+                    (0..self.len())
+                        .filter(|&i| usize::from(self.labels[i]) == class)
+                        .collect()
+                })
+                .collect()
+        } else {
+            vec![(0..self.len()).collect()]
+        };
+        let mut held_out = vec![false; self.len()];
+        for mut group in groups {
+            group.shuffle(&mut rng);
+            let take = (group.len() as f64 * fraction).round() as usize;
+            for &i in &group[..take] {
+                held_out[i] = true;
+            }
+        }
+        let (held, rest): (Vec<usize>, Vec<usize>) = (0..self.len()).partition(|&i| held_out[i]);
+        if held.is_empty() || rest.is_empty() {
+            return Err(refused);
+        }
+        Ok((self.select(&rest)?, self.select(&held)?))
+    }
+
     fn check_indices(&self, indices: &[usize]) -> Result<(), DataError> {
         match indices.iter().find(|&&i| i >= self.len()) {
             Some(&index) => Err(DataError::IndexOutOfRange {

@@ -164,21 +164,32 @@ impl Downloader {
         dest: &Path,
         progress: &mut dyn FnMut(DownloadEvent<'_>),
     ) -> Result<(), DataError> {
+        // The folders this call creates, innermost first: a failed download removes
+        // those it left empty, so that no empty `./data/mnist` stays behind.
+        let created: Vec<&Path> = dest.ancestors().take_while(|dir| !dir.exists()).collect();
         fs::create_dir_all(dest).map_err(|source| DataError::Io {
             path: dest.to_path_buf(),
             source,
         })?;
-        for spec in &self.files {
-            if let Some(existing) = existing_copy(dest, &spec.name) {
-                verify(&existing, spec).map_err(|reason| DataError::BadExistingFile {
-                    path: existing,
-                    reason,
-                })?;
-                continue;
+        let result = self
+            .files
+            .iter()
+            .try_for_each(|spec| match existing_copy(dest, &spec.name) {
+                Some(existing) => {
+                    verify(&existing, spec).map_err(|reason| DataError::BadExistingFile {
+                        path: existing,
+                        reason,
+                    })
+                }
+                None => self.download_one(dest, spec, progress),
+            });
+        if result.is_err() {
+            for dir in created {
+                // Fails, and keeps the folder, when it holds anything.
+                let _ = fs::remove_dir(dir);
             }
-            self.download_one(dest, spec, progress)?;
         }
-        Ok(())
+        result
     }
 
     fn download_one(

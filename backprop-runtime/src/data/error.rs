@@ -140,6 +140,17 @@ pub enum DataError {
         classes: usize,
     },
 
+    /// A split fraction that leaves one side empty.
+    #[error(
+        "split fraction: expected a number above 0 and below 1 that leaves at least one example on each side of {len}, found {fraction}"
+    )]
+    SplitFraction {
+        /// The fraction asked for.
+        fraction: f64,
+        /// The data set's size.
+        len: usize,
+    },
+
     /// An example index passed to a gather function is past the end of the data set.
     #[error("example index: expected an index below the data set size {len}, found {index}")]
     IndexOutOfRange {
@@ -169,8 +180,8 @@ pub enum DataError {
 
     /// A data folder named by the user lacks some of the required files.
     #[error(
-        "{origin} {}: expected the MNIST IDX files (plain or .gz), missing: {}{}",
-        dir.display(),
+        "{}: expected the MNIST IDX files (plain or .gz), missing: {}{}",
+        folder(dir, *origin),
         missing.join(", "),
         if *folder_exists { "" } else { " (the folder does not exist)" }
     )]
@@ -255,10 +266,20 @@ pub enum DataOrigin {
 impl fmt::Display for DataOrigin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Self::Flag => "the data folder given",
-            Self::EnvVar => "MNIST_DIR",
-            Self::Default => "default data folder",
-            Self::Argument => "data folder",
+            Self::Flag => "given on the command line",
+            Self::EnvVar => "named by MNIST_DIR",
+            Self::Default => "the default",
+            Self::Argument => "passed by the program",
         })
+    }
+}
+
+/// The folder as a message names it: "the data folder DIR named by MNIST_DIR".
+fn folder(dir: &std::path::Path, origin: DataOrigin) -> String {
+    let dir = dir.display();
+    match origin {
+        DataOrigin::Flag | DataOrigin::EnvVar => format!("the data folder {dir} {origin}"),
+        DataOrigin::Default => format!("the default data folder {dir}"),
+        DataOrigin::Argument => format!("the data folder {dir}"),
     }
 }

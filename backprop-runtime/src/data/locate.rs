@@ -176,7 +176,11 @@ mod tests {
         )
         .unwrap_err();
         let message = err.to_string();
-        assert!(message.starts_with("the data folder given "), "{message}");
+        let named = format!(
+            "the data folder {} given on the command line: ",
+            absent.display()
+        );
+        assert!(message.starts_with(&named), "{message}");
         assert!(message.contains("does not exist"), "{message}");
         for name in MNIST_FILES {
             assert!(message.contains(name), "{message}");
@@ -210,7 +214,38 @@ mod tests {
             }
             other => panic!("expected MissingFiles, found {other}"),
         }
-        assert!(err.to_string().starts_with("MNIST_DIR "), "{err}");
+        let named = format!(
+            "the data folder {} named by MNIST_DIR: ",
+            dir.path().display()
+        );
+        assert!(err.to_string().starts_with(&named), "{err}");
+    }
+
+    #[test]
+    fn a_failed_download_leaves_no_empty_folder_behind() {
+        let root = tempfile::tempdir().unwrap();
+        let default_dir = root.path().join("data").join("mnist");
+        let err = prepare_mnist_with(
+            None,
+            None,
+            &default_dir,
+            &unreachable_downloader(),
+            &mut no_events,
+        )
+        .unwrap_err();
+        assert!(matches!(err, DataError::Download { .. }), "{err}");
+        assert!(!root.path().join("data").exists(), "{err}");
+        // A folder that was there before stays, even empty.
+        std::fs::create_dir(root.path().join("data")).unwrap();
+        prepare_mnist_with(
+            None,
+            None,
+            &default_dir,
+            &unreachable_downloader(),
+            &mut no_events,
+        )
+        .unwrap_err();
+        assert!(root.path().join("data").exists() && !default_dir.exists());
     }
 
     #[test]
