@@ -1,11 +1,15 @@
-//! Ctrl-C on the MNIST example: it finishes the step under way, writes its checkpoint,
-//! says how to resume, and the resumed run ends exactly where an uninterrupted one
-//! does. Needs MNIST, so it is ignored by default; `.ci/run` runs it with
+//! Checkpoints through the MNIST example: on Ctrl-C it finishes the step under way,
+//! writes its checkpoint, says how to resume, and the resumed run ends exactly where
+//! an uninterrupted one does; a finished run extended from its checkpoint ends where
+//! the longer run ends; another run's checkpoint is never replaced. Needs MNIST, so it is ignored by default; `.ci/run` runs it with
 //! `MNIST_DIR=../shared/mnist`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// The seed of every run here but one.
+const SEED_3: [&str; 2] = ["--seed", "3"];
 
 /// The example's binary, which `cargo test` builds beside the test binaries.
 fn example() -> PathBuf {
@@ -16,14 +20,11 @@ fn example() -> PathBuf {
     example
 }
 
+/// Every run's options, then `extra` (the seed, the length and the files).
 fn run_args(data: &Path, extra: &[&str]) -> Vec<String> {
     let common = [
         "--data",
         &data.to_string_lossy(),
-        "--seed",
-        "3",
-        "--iters",
-        "6000",
         "--optimizer",
         "adam",
         "--threads",
@@ -47,7 +48,10 @@ fn ctrl_c_checkpoints_and_the_resumed_run_ends_as_the_uninterrupted_one() {
     );
 
     let status = Command::new(example())
-        .args(run_args(&data, &["--save", &whole]))
+        .args(run_args(
+            &data,
+            &["--seed", "3", "--iters", "6000", "--save", &whole],
+        ))
         .status()
         .unwrap();
     assert!(status.success());
@@ -55,12 +59,21 @@ fn ctrl_c_checkpoints_and_the_resumed_run_ends_as_the_uninterrupted_one() {
     let child = Command::new(example())
         .args(run_args(
             &data,
-            &["--checkpoint", &checkpoint, "--save", &resumed],
+            &[
+                "--seed",
+                "3",
+                "--iters",
+                "6000",
+                "--checkpoint",
+                &checkpoint,
+                "--save",
+                &resumed,
+            ],
         ))
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    // The first checkpoint comes after the first step's evaluation.
+    // The first checkpoint comes after the first epoch's last step.
     let started = Instant::now();
     while !Path::new(&checkpoint).exists() {
         assert!(
@@ -91,6 +104,10 @@ fn ctrl_c_checkpoints_and_the_resumed_run_ends_as_the_uninterrupted_one() {
         .args(run_args(
             &data,
             &[
+                "--seed",
+                "3",
+                "--iters",
+                "6000",
                 "--checkpoint",
                 &checkpoint,
                 "--resume",
@@ -107,4 +124,62 @@ fn ctrl_c_checkpoints_and_the_resumed_run_ends_as_the_uninterrupted_one() {
         std::fs::read(&resumed).unwrap(),
         "the resumed run's model differs from the uninterrupted one's"
     );
+}
+
+#[test]
+#[ignore = "needs MNIST: run with MNIST_DIR=<folder with the four IDX files> and --ignored"]
+fn a_finished_run_extended_from_its_checkpoint_ends_as_the_longer_run() {
+    let data =
+        PathBuf::from(std::env::var_os("MNIST_DIR").expect("MNIST_DIR must name the MNIST folder"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    let (checkpoint, longer, extended) = (
+        path("run.checkpoint"),
+        path("longer.safetensors"),
+        path("extended.safetensors"),
+    );
+    let run = |extra: &[&str]| {
+        let args = run_args(&data, &[&SEED_3[..], extra].concat());
+        let output = Command::new(example()).args(&args).output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(
+            output.status.success(),
+            "{args:?}: {stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        stdout
+    };
+    run(&["--iters", "1200", "--save", &longer]);
+    let first = run(&["--iters", "600", "--checkpoint", &checkpoint]);
+    assert!(first.contains("after the last step (600)"), "{first}");
+    let resumed = run(&[
+        "--iters",
+        "1200",
+        "--checkpoint",
+        &checkpoint,
+        "--resume",
+        &checkpoint,
+        "--save",
+        &extended,
+    ]);
+    assert!(resumed.contains("after the last step (1200)"), "{resumed}");
+    assert_eq!(
+        std::fs::read(&longer).unwrap(),
+        std::fs::read(&extended).unwrap(),
+        "the extended run's model differs from the one trained to 1200 steps at once"
+    );
+    // Another run given the checkpoint's path is refused, and the file is unchanged.
+    let before = std::fs::read(&checkpoint).unwrap();
+    let args = run_args(
+        &data,
+        &["--seed", "4", "--iters", "600", "--checkpoint", &checkpoint],
+    );
+    let output = Command::new(example()).args(&args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("already holds another run's checkpoint (seed 3, 1200 steps done)"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&checkpoint).unwrap(), before);
 }

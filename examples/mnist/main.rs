@@ -6,21 +6,21 @@
 //! from `--data DIR`, else `$MNIST_DIR`, else `./data/mnist`, which is downloaded on
 //! first use.
 
+#[path = "../common/cli.rs"]
+mod cli;
 #[path = "../common/figure.rs"]
 mod figure;
 mod plot;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use backprop::data::{self, DownloadEvent, Mnist, SamplingMode};
+use backprop::data::{self, Mnist, SamplingMode};
 use backprop::model_file::{self, ModelFileError, Overwrite};
 use backprop::optim;
 use backprop::prelude::*;
-use backprop::train::{
-    Checkpoint, Constant, End, Progress, Reporter, Schedule, StepDecay, Trainer, WarmupCosine,
-};
+use backprop::train::{Checkpoint, End, Length, Reporter, Trainer};
 use clap::Parser;
 
 network! {
@@ -146,7 +146,7 @@ fn run(args: &Args) -> Result<End, Failure> {
         figure::check_new(path, args.force)?;
     }
     let wall = Instant::now();
-    let dir = data::prepare_mnist(args.data.as_deref(), &mut show_download)
+    let dir = data::prepare_mnist(args.data.as_deref(), &mut cli::show_download)
         .map_err(|e| format!("{e}\n(--data DIR names the data folder)"))?;
     let mnist = data::load_mnist(&dir)?;
     if !args.quiet {
@@ -170,42 +170,6 @@ fn run(args: &Args) -> Result<End, Failure> {
     Ok(end)
 }
 
-fn show_download(event: DownloadEvent<'_>) {
-    match event {
-        DownloadEvent::Started { url, .. } => eprintln!("downloading {url}"),
-        DownloadEvent::MirrorFailed { url, reason, .. } => {
-            eprintln!("{url} failed: {reason}; trying the next mirror")
-        }
-        DownloadEvent::Finished { file } => eprintln!("{file}: verified"),
-        DownloadEvent::Progress { .. } => {}
-    }
-}
-
-/// The schedule `--schedule` names, for a run of `steps` steps of `per_epoch` each.
-fn schedule(text: &str, steps: usize, per_epoch: usize) -> Result<Box<dyn Schedule>, Failure> {
-    let refused = || {
-        format!("--schedule {text}: expected constant, step:EPOCHS:GAMMA or cosine:WARMUP[:STEPS]")
-    };
-    let number = |part: &str| part.parse::<f64>().map_err(|_| refused());
-    let count = |part: &str| part.parse::<usize>().map_err(|_| refused());
-    let parts: Vec<&str> = text.split(':').collect();
-    let chosen: Box<dyn Schedule> = match parts[..] {
-        ["constant"] => Box::new(Constant),
-        ["step", epochs, gamma] => {
-            Box::new(StepDecay::new(count(epochs)? * per_epoch, number(gamma)?))
-        }
-        ["cosine", warmup] => Box::new(WarmupCosine::new(count(warmup)?, steps, 0.0)),
-        ["cosine", warmup, horizon] => {
-            Box::new(WarmupCosine::new(count(warmup)?, count(horizon)?, 0.0))
-        }
-        _ => return Err(refused().into()),
-    };
-    chosen
-        .validate()
-        .map_err(|e| format!("--schedule {text}: {e}"))?;
-    Ok(chosen)
-}
-
 fn train<T: Float>(args: &Args, mnist: &Mnist) -> Result<End, Failure> {
     let seed = args.seed.unwrap_or_else(rand::random);
     let (train_set, validation_set) = match args.validation {
@@ -221,17 +185,18 @@ fn train<T: Float>(args: &Args, mnist: &Mnist) -> Result<End, Failure> {
         "test"
     };
     let mut trainer = Trainer::new()
-        .iterations(args.iters.unwrap_or(10_000))
+        .length(match args.epochs {
+            Some(epochs) => Length::Epochs(epochs),
+            None => Length::Iterations(args.iters.unwrap_or(10_000)),
+        })
+        .sampling(match args.shuffle {
+            true => SamplingMode::ShuffledEpochs,
+            false => SamplingMode::WithReplacement,
+        })
         .batch_size(args.batch_size)
         .weight_decay(args.weight_decay)
         .seed(seed)
         .replace_checkpoint(args.force);
-    if let Some(epochs) = args.epochs {
-        trainer = trainer.epochs(epochs);
-    }
-    if args.shuffle {
-        trainer = trainer.sampling(SamplingMode::ShuffledEpochs);
-    }
     if let Some(patience) = args.patience {
         trainer = trainer.patience(patience).keep_best(true);
     }
@@ -243,7 +208,7 @@ fn train<T: Float>(args: &Args, mnist: &Mnist) -> Result<End, Failure> {
     }
     let steps = trainer.steps(train_set.len());
     let per_epoch = trainer.steps_per_epoch(train_set.len());
-    trainer = trainer.schedule(schedule(&args.schedule, steps, per_epoch)?);
+    trainer = trainer.schedule(cli::schedule(&args.schedule, steps, per_epoch)?);
     let mut network =
         TwoLayerNet::<T>::with_weight_init_std(args.weight_init_std, &mut trainer.initialisation());
 
@@ -308,28 +273,15 @@ fn train<T: Float>(args: &Args, mnist: &Mnist) -> Result<End, Failure> {
     if args.quiet {
         reporter = reporter.quiet();
     }
-    let (mut training, mut evaluating, mut evaluations) = (Duration::ZERO, Duration::ZERO, 0);
-    let mut last = Instant::now();
     let outcome = trainer.stop_on_ctrl_c()?.fit_reporting(
         &mut network,
         &mut optimizer,
         &train_set,
         &validation_set,
-        &mut |event| {
-            match event {
-                Progress::Step { .. } => training += last.elapsed(),
-                Progress::Evaluated(_) => {
-                    evaluating += last.elapsed();
-                    evaluations += 1;
-                }
-                Progress::Checkpointed { .. } => evaluating += last.elapsed(),
-                _ => {}
-            }
-            reporter.report(event);
-            last = Instant::now();
-        },
+        &mut |event| reporter.report(event),
     )?;
-    drop(reporter);
+    let timing = reporter.timing();
+    drop(reporter); // clears the bar
     let history = &outcome.history;
     if outcome.end == End::Stopped {
         match &args.checkpoint {
@@ -364,8 +316,12 @@ fn train<T: Float>(args: &Args, mnist: &Mnist) -> Result<End, Failure> {
             best.validation.loss
         );
     }
+    let model = match outcome.best {
+        Some(_) => "the model kept, on the full sets".to_owned(),
+        None => format!("after the last step ({steps})"),
+    };
     println!(
-        "after the last step ({steps}): train acc {:.4}, {validation_name} acc {:.4}",
+        "{model}: train acc {:.4}, {validation_name} acc {:.4}",
         last.train.accuracy, last.validation.accuracy
     );
     let test_accuracy = if args.validation.is_some() {
@@ -386,7 +342,11 @@ fn train<T: Float>(args: &Args, mnist: &Mnist) -> Result<End, Failure> {
             book.step, book.train.accuracy, book.validation.accuracy
         );
     }
-    let (train_s, eval_s) = (training.as_secs_f64(), evaluating.as_secs_f64());
+    let (train_s, eval_s) = (
+        timing.training.as_secs_f64(),
+        timing.evaluation.as_secs_f64(),
+    );
+    let evaluations = timing.evaluations;
     let us_per_step = train_s * 1e6 / steps as f64;
     println!(
         "training {train_s:.2} s ({:.0} steps/s, {us_per_step:.1} µs/step); evaluation {eval_s:.2} s ({evaluations} evaluations)",

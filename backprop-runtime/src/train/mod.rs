@@ -35,7 +35,7 @@ use rand::rngs::StdRng;
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use history::{End, EvaluationRecord, History, Monitor, Outcome, Progress};
 #[cfg(feature = "progress")]
-pub use reporter::Reporter;
+pub use reporter::{Reporter, Timing};
 pub use schedule::{Constant, Schedule, StepDecay, WarmupCosine};
 pub use smooth::smooth_curve;
 pub use trainer::Trainer;

@@ -1,7 +1,7 @@
 //! The standard progress reporter: a bar on a terminal, plain lines otherwise.
 
 use std::io::IsTerminal;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -35,6 +35,20 @@ pub struct Reporter {
     steps: usize,
     quiet: bool,
     validation: &'static str,
+    timing: Timing,
+    last_event: Instant,
+}
+
+/// Where a run's time went, as a [`Reporter`] saw it: the steps, and the evaluations
+/// with the checkpoints after them.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Timing {
+    /// The training steps' time.
+    pub training: Duration,
+    /// The evaluations' and checkpoints' time.
+    pub evaluation: Duration,
+    /// The evaluations, the final one included.
+    pub evaluations: usize,
 }
 
 impl Default for Reporter {
@@ -65,6 +79,8 @@ impl Reporter {
             steps: 0,
             quiet: false,
             validation: "validation",
+            timing: Timing::default(),
+            last_event: Instant::now(),
         }
     }
 
@@ -86,9 +102,13 @@ impl Reporter {
         let elapsed = self.started.elapsed().as_secs_f64();
         let done = (record.step + 1).saturating_sub(self.first);
         let left = self.steps.saturating_sub(record.step + 1);
-        let eta = elapsed / done.max(1) as f64 * left as f64;
+        // Estimated from the steps so far: none after the first few, which warm up.
+        let eta = match done {
+            0..10 => "ETA -".to_owned(),
+            _ => format!("ETA {:.0} s", elapsed / done as f64 * left as f64),
+        };
         format!(
-            "epoch {:>2} | step {:>6} | train acc {:.4} | {} acc {:.4} | mean loss {:.4} | {:.1} s, ETA {:.0} s",
+            "epoch {:>2} | step {:>6} | train acc {:.4} | {} acc {:.4} | mean loss {:.4} | {:.1} s, {eta}",
             record.epoch,
             record.step,
             record.train.accuracy,
@@ -96,8 +116,12 @@ impl Reporter {
             record.validation.accuracy,
             record.mean_loss,
             elapsed,
-            eta
         )
+    }
+
+    /// Where the time went so far.
+    pub fn timing(&self) -> Timing {
+        self.timing
     }
 
     fn print(&self, line: String) {
@@ -120,6 +144,16 @@ impl Reporter {
     /// Shows one event: pass `&mut |event| reporter.report(event)` to
     /// [`Trainer::fit_reporting`](super::Trainer::fit_reporting).
     pub fn report(&mut self, event: Progress<'_>) {
+        let since = self.last_event.elapsed();
+        match event {
+            Progress::Step { .. } => self.timing.training += since,
+            Progress::Evaluated(_) => {
+                self.timing.evaluation += since;
+                self.timing.evaluations += 1;
+            }
+            Progress::Checkpointed { .. } => self.timing.evaluation += since,
+            Progress::Unoptimised | Progress::Started { .. } => {}
+        }
         match event {
             Progress::Unoptimised => self
                 .bar
@@ -145,5 +179,6 @@ impl Reporter {
             Progress::Evaluated(_) => self.bar.finish_and_clear(),
             Progress::Checkpointed { .. } => {}
         }
+        self.last_event = Instant::now();
     }
 }
