@@ -116,9 +116,9 @@ def build_backprop(repo):
     """Build the example once, so that no run pays for compilation. Returns an error or None."""
     if shutil.which("cargo") is None:
         return "cargo not found on PATH"
-    log("building: cargo build --release --example mnist --example kernels")
-    result = subprocess.run(["cargo", "build", "--release", "--example", "mnist", "--example", "kernels"],
-                            cwd=repo, capture_output=True, text=True)
+    log("building: cargo build --release --example mnist --example kernels --example simple_convnet")
+    result = subprocess.run(["cargo", "build", "--release", "--example", "mnist", "--example", "kernels",
+                             "--example", "simple_convnet"], cwd=repo, capture_output=True, text=True)
     if "no example target named" in result.stderr:
         return f"the examples `mnist` and `kernels` do not exist (yet) in {repo}"
     if result.returncode != 0:
@@ -213,6 +213,58 @@ def convolution_table(reports, peak):
             lines.append(f"| {name} | {pass_name} | {mine * 1e3:.2f} | {other * 1e3:.2f} | {other / mine:.2f}× "
                          f"| {gflops:.1f} | {share} |")
     return f"batch {batch}, float32, all cores, best of 20\n\n" + "\n".join(lines)
+
+
+# The book's SimpleConvNet at batch 100 (CONV.md): multiply-adds of one image's forward
+# through the convolution and the two Affine layers; a training step is the forward, the
+# weight gradients and the input gradients except the first layer's: 3× the forward but
+# the convolution's input gradient, 2 FLOPs per multiply-add.
+SIMPLE_CONV_MACS, SIMPLE_AFFINE_MACS = 30 * 25 * 24 * 24, 4320 * 100 + 100 * 10
+SIMPLE_STEP_FLOPS = 2 * 100 * (2 * SIMPLE_CONV_MACS + 3 * SIMPLE_AFFINE_MACS)
+SIMPLE_EVAL_FLOPS = 2 * 10_000 * (SIMPLE_CONV_MACS + SIMPLE_AFFINE_MACS)
+
+
+def convnet_table(repo, python, py_env, data, steps, peak, workdir, not_run):
+    """The SimpleConvNet training step and test evaluation of backprop, PyTorch and the
+    book's NumPy code, measured one after the other; None if backprop could not run."""
+    report = os.path.join(workdir, "simple_convnet.json")
+    commands = [
+        ("backprop f32", ["cargo", "run", "--release", "--quiet", "--example", "simple_convnet", "--",
+                          "--data", data, "--iters", str(steps), "--seed", "1", "--quiet",
+                          "--report", report], dict(os.environ), repo, report),
+        ("PyTorch CPU f32", [python, os.path.join(HERE, "convnet_torch.py"), "--data", data,
+                             "--steps", str(steps)], py_env, HERE, None),
+        ("NumPy f64 (book code)", [python, os.path.join(HERE, "convnet_numpy.py"), "--data", data,
+                                   "--steps", str(min(steps, 30))], py_env, HERE, None),
+    ]
+    rows = {}
+    for label, argv, env, cwd, report_path in commands:
+        log(f"SimpleConvNet: {label} ...")
+        result = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True)
+        try:
+            if report_path:
+                with open(report_path) as f:
+                    rows[label] = json.load(f)
+            else:
+                rows[label] = json.loads(result.stdout.strip().splitlines()[-1])
+        except (OSError, ValueError, IndexError):
+            not_run.append((f"SimpleConvNet, {label}", f"exit {result.returncode}:\n{tail(result.stderr)}"))
+    ours = rows.get("backprop f32")
+    if not ours:
+        return None
+    limit = (peak or {}).get("float32_gflops", {}).get("best")
+    lines = ["| implementation | ms per step | × backprop | GFLOP/s | share of the f32 limit "
+             "| 10,000 test images s | × backprop |", "|---|---|---|---|---|---|---|"]
+    for label, row in rows.items():
+        gflops = SIMPLE_STEP_FLOPS / (row["ms_per_step"] * 1e6)
+        share = f"{gflops / limit * 100:.0f} %" if limit else "n/a"
+        lines.append(f"| {label} | {row['ms_per_step']:.2f} | {row['ms_per_step'] / ours['ms_per_step']:.2f}× "
+                     f"| {gflops:.1f} | {share} | {row['test_eval_seconds']:.3f} "
+                     f"| {row['test_eval_seconds'] / ours['test_eval_seconds']:.2f}× |")
+    head = (f"{steps} steps of batch 100 (NumPy: {min(steps, 30)}), Adam 0.001, all cores; "
+            f"{SIMPLE_STEP_FLOPS / 1e9:.3f} GFLOP per step, {SIMPLE_EVAL_FLOPS / 1e9:.2f} GFLOP per test "
+            f"evaluation; × backprop > 1 means slower than backprop")
+    return head + "\n\n" + "\n".join(lines)
 
 
 def run_once(impl, data, seed, steps, timeout, workdir):
@@ -373,6 +425,8 @@ def main():
                         help="also run on Fashion-MNIST from Debian's dataset-fashion-mnist (installed if root)")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds before one run is abandoned")
     parser.add_argument("--json", help="also write every run's report and the medians to this file")
+    parser.add_argument("--convnet-steps", type=int, default=300,
+                        help="SimpleConvNet steps timed per implementation (0 to skip the table)")
     args = parser.parse_args()
     if args.runs < 1:
         parser.error(f"--runs: expected a positive number, found {args.runs}")
@@ -456,6 +510,9 @@ def main():
             zero_text = f", {zeros['zero_fraction'] * 100:.1f} % zero pixels" if zeros else ""
             sections.append(f"### {name} ({directory}{zero_text})\n\n{table}")
             all_results[name] = {"data": directory, "runs": results, "medians": medians}
+        convnet = None
+        if args.convnet_steps > 0 and backprop_ok:
+            convnet = convnet_table(repo, python, py_env, data, args.convnet_steps, peak, workdir, not_run)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -498,6 +555,8 @@ def main():
         convolutions = convolution_table(limit_reports, peak)
         if convolutions:
             print(f"### The book's convolutions\n\n{convolutions}\n")
+    if convnet:
+        print(f"### Chapter 7's SimpleConvNet\n\n{convnet}\n")
     print("\n\n".join(sections))
     if not_run:
         print("\n### Could not run\n")

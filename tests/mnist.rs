@@ -44,3 +44,65 @@ fn twelve_hundred_steps_reach_ninety_percent_on_the_test_set() {
     );
     assert!(after.loss < before.loss / 3.0, "{before:?} → {after:?}");
 }
+
+network! {
+    /// Chapter 7's network, as examples/simple_convnet declares it.
+    struct SimpleConvNet(1, 28, 28) {
+        Convolution(30, 5, 5) -> Relu -> Pooling(2, 2, stride = 2)
+            -> Affine(_, 100) -> Relu -> Affine(100, 10) -> SoftmaxWithLoss
+    }
+}
+
+#[test]
+#[ignore = "needs MNIST: run with MNIST_DIR=<folder with the four IDX files> and --ignored"]
+fn a_short_simple_convnet_run_learns_and_its_saved_model_predicts_the_same_anywhere() {
+    use backprop::model_file::{self, Overwrite};
+    use backprop::train::Trainer;
+
+    let dir =
+        PathBuf::from(std::env::var_os("MNIST_DIR").expect("MNIST_DIR must name the MNIST folder"));
+    let mnist = load_mnist(&dir).unwrap();
+    let test = mnist.test.first(1000);
+    // The book's settings, shortened to 400 steps.
+    let trainer = Trainer::new()
+        .iterations(400)
+        .evaluation_samples(1000)
+        .seed(1);
+    let mut net = SimpleConvNet::<f32>::new(&mut trainer.initialisation());
+    let outcome = trainer
+        .fit(
+            &mut net,
+            &mut backprop::optim::Adam::default(),
+            &mnist.train,
+            &test,
+        )
+        .unwrap();
+    let losses = &outcome.history.losses;
+    let mean = |l: &[f64]| l.iter().sum::<f64>() / l.len() as f64;
+    assert!(
+        mean(&losses[350..]) < mean(&losses[..50]) / 4.0,
+        "the loss falls: {} → {}",
+        mean(&losses[..50]),
+        mean(&losses[350..])
+    );
+    let accuracy = net.evaluate(&test).unwrap().accuracy;
+    assert!(accuracy >= 0.9, "test accuracy on 1000 images: {accuracy}");
+
+    let file = tempfile::tempdir().unwrap();
+    let path = file.path().join("simple_convnet.safetensors");
+    model_file::save(&net, &path, Overwrite::Never).unwrap();
+    let mut loaded = SimpleConvNet::<f32>::new(&mut StdRng::seed_from_u64(9));
+    model_file::load(&mut loaded, &path).unwrap();
+    let all = MiniBatch::<f32, 784>::all(&test).unwrap();
+    let expected = net.predict(&all.x);
+    assert_eq!(loaded.predict(&all.x), expected);
+    // Inference needs only `&self`: two threads share the loaded network at once.
+    let predicted = std::thread::scope(|scope| {
+        let (loaded, x) = (&loaded, &all.x);
+        let handles = [(); 2].map(|()| scope.spawn(move || loaded.predict(x)));
+        handles.map(|h| h.join().unwrap())
+    });
+    for p in predicted {
+        assert_eq!(p, expected);
+    }
+}

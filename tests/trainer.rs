@@ -24,6 +24,11 @@ network! {
     struct Other(64) {
         Affine(_, 12) -> Relu -> Affine(12, 10) -> SoftmaxWithLoss
     }
+
+    struct Convolved(1, 8, 8) {
+        Convolution(4, 3, 3, init = He) -> Relu -> Pooling(2, 2, stride = 2)
+            -> Affine(_, 10) -> SoftmaxWithLoss
+    }
 }
 
 /// 8×8 images whose class is where the brightest pixel is, so that a net can learn.
@@ -83,7 +88,7 @@ fn checkpoint_steps(trainer: &Trainer, sets: (&Dataset, &Dataset)) -> Vec<usize>
 }
 
 #[test]
-fn the_books_evaluation_points_one_per_epoch_then_the_full_sets() {
+fn the_books_evaluation_points_one_per_epoch_then_the_full_validation_set() {
     let (train_set, validation_set) = (data(200, 1), data(100, 2));
     let trainer = trainer(3);
     let mut events = Vec::new();
@@ -123,12 +128,15 @@ fn the_books_evaluation_points_one_per_epoch_then_the_full_sets() {
     for (record, range) in history.evaluations.iter().zip(ranges) {
         assert_eq!(record.mean_loss, mean(&history.losses[range]));
     }
+    // The final one: the full validation set, the training set as the epochs saw it
+    // (its first 60 samples).
     let last = history.evaluations[3];
     assert_eq!(last.validation, net.evaluate(&validation_set).unwrap());
-    assert_eq!(last.train, net.evaluate(&train_set).unwrap());
-    // The per-epoch ones are on the first 60 samples only.
-    let on_60 = |net: &Small<f32>| net.evaluate(&validation_set.first(60)).unwrap();
-    assert_ne!(on_60(&net), last.validation);
+    assert_eq!(last.train, net.evaluate(&train_set.first(60)).unwrap());
+    assert_ne!(
+        last.validation,
+        net.evaluate(&validation_set.first(60)).unwrap()
+    );
     assert!(history.losses[23] < history.losses[0], "it learns");
 }
 
@@ -309,6 +317,55 @@ fn resumes_exactly(sampling: SamplingMode, optimizer: &str, stop_after: usize) {
 fn a_stopped_run_resumes_to_exactly_the_uninterrupted_result() {
     resumes_exactly(SamplingMode::WithReplacement, "adam", 11);
     resumes_exactly(SamplingMode::ShuffledEpochs, "momentum", 5);
+}
+
+#[test]
+fn a_stopped_convolutional_run_resumes_to_exactly_the_uninterrupted_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.checkpoint");
+    let (train_set, validation_set) = (data(200, 60), data(100, 61));
+    let base = trainer(62);
+    let fresh = || Convolved::<f32>::new(&mut base.initialisation());
+    let mut whole = fresh();
+    let expected = base
+        .fit(
+            &mut whole,
+            &mut optim::Adam::default(),
+            &train_set,
+            &validation_set,
+        )
+        .unwrap();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopping = base.clone().checkpoint(&path).stop_when(Arc::clone(&stop));
+    let mut first = fresh();
+    let outcome = stopping
+        .fit_reporting(
+            &mut first,
+            &mut optim::Adam::default(),
+            &train_set,
+            &validation_set,
+            &mut |event| {
+                if let Progress::Step { step: 12, .. } = event {
+                    stop.store(true, Ordering::Relaxed);
+                }
+            },
+        )
+        .unwrap();
+    assert_eq!((outcome.end, outcome.steps_done), (End::Stopped, 13));
+    let mut resumed = Convolved::<f32>::new(&mut StdRng::seed_from_u64(5));
+    let outcome = base
+        .resume(&path)
+        .fit(
+            &mut resumed,
+            &mut optim::Adam::default(),
+            &train_set,
+            &validation_set,
+        )
+        .unwrap();
+    assert_eq!(outcome, expected);
+    assert_eq!(resumed.conv1.W, whole.conv1.W);
+    assert_eq!(resumed.affine1.W, whole.affine1.W);
 }
 
 #[test]

@@ -52,6 +52,12 @@ impl<T: Copy + Default> Buffer<T> {
             .expect("a buffer always holds rows × cols elements")
     }
 
+    /// The values, row-major, to be overwritten.
+    pub fn as_mut_slice(&mut self) -> &mut [T] {
+        let len = self.rows * self.cols;
+        &mut self.data[..len]
+    }
+
     /// Reshapes, then returns the matrix as a mutable view to be overwritten.
     pub fn prepare(&mut self, rows: usize, cols: usize) -> ArrayViewMut2<'_, T> {
         self.reshape(rows, cols);

@@ -10,6 +10,7 @@
 mod cli;
 #[path = "../common/figure.rs"]
 mod figure;
+#[path = "../common/curves.rs"]
 mod plot;
 
 use std::path::PathBuf;

@@ -1,4 +1,4 @@
-use ndarray::{ArrayView2, ArrayViewMut2};
+use ndarray::ArrayView2;
 
 use super::{Context, Init, Layer};
 use crate::autograd::{TapeError, Var};
@@ -37,8 +37,9 @@ pub struct Pooling<
     const STRIDE: usize,
 > {
     out: Buffer<T>,
-    /// For every output value of the last `forward`, where its maximum is in the input row.
-    argmax: Vec<usize>,
+    /// For every output value of the last `forward`, where its maximum is in the input
+    /// row (`u32`: a row of more than 4 G values would not fit in memory anyway).
+    argmax: Vec<u32>,
     dx: Buffer<T>,
 }
 
@@ -80,14 +81,42 @@ impl<
         })
     }
 
-    /// Writes each window's maximum into `out`, and its position into `argmax`.
-    fn pool(x: ArrayView2<'_, T>, mut out: ArrayViewMut2<'_, T>, mut argmax: impl FnMut(usize)) {
-        for (x, mut out) in x.rows().into_iter().zip(out.rows_mut()) {
-            for (y, mut window) in out.iter_mut().zip(Self::windows()) {
-                let first = window.next().expect("a window has at least one value");
-                let best = window.fold(first, |best, i| if x[i] > x[best] { i } else { best });
-                *y = x[best];
-                argmax(best);
+    /// Writes each window's maximum into `out`, and its position into `argmax` when
+    /// one is given (one per output value). Plain loops over the rows' slices: the
+    /// window and stride are constants, so the compiler unrolls the window, and the
+    /// running maximum is chosen without a branch (which the data would mispredict).
+    fn pool(x: ArrayView2<'_, T>, out: &mut [T], mut argmax: Option<&mut [u32]>) {
+        let x = x.as_standard_layout();
+        let rows = x
+            .as_slice()
+            .expect("standard layout")
+            .chunks_exact(C * H * W);
+        for (n, (x, out)) in rows.zip(out.chunks_exact_mut(Self::OUT)).enumerate() {
+            let mut argmax = argmax
+                .as_deref_mut()
+                .map(|a| &mut a[n * Self::OUT..(n + 1) * Self::OUT]);
+            for (c, out) in out.chunks_exact_mut(Self::OH * Self::OW).enumerate() {
+                let plane = &x[c * H * W..(c + 1) * H * W];
+                for (oh, out) in out.chunks_exact_mut(Self::OW).enumerate() {
+                    let band = &plane[oh * STRIDE * W..(oh * STRIDE + PH) * W];
+                    for (ow, y) in out.iter_mut().enumerate() {
+                        let left = ow * STRIDE;
+                        let (mut best, mut at) = (band[left], left);
+                        for i in 0..PH {
+                            for (j, &v) in band[i * W + left..i * W + left + PW].iter().enumerate()
+                            {
+                                let larger = v > best;
+                                best = if larger { v } else { best };
+                                at = if larger { i * W + left + j } else { at };
+                            }
+                        }
+                        *y = best;
+                        if let Some(argmax) = argmax.as_deref_mut() {
+                            let corner = (c * H + oh * STRIDE) * W;
+                            argmax[(c * Self::OH + oh) * Self::OW + ow] = (corner + at) as u32;
+                        }
+                    }
+                }
             }
         }
     }
@@ -117,27 +146,31 @@ impl<
 
     /// Each window's maximum, with where it was, for `backward`.
     fn forward(&mut self, x: ArrayView2<'_, T>, _: &mut Context<'_>) -> ArrayView2<'_, T> {
-        self.argmax.clear();
-        let argmax = &mut self.argmax;
-        Self::pool(x, self.out.prepare(x.nrows(), Self::OUT), |i| {
-            argmax.push(i)
-        });
+        self.argmax.resize(x.nrows() * Self::OUT, 0);
+        self.out.reshape(x.nrows(), Self::OUT);
+        Self::pool(x, self.out.as_mut_slice(), Some(&mut self.argmax));
         self.out.view()
     }
 
     fn infer<'s>(&self, x: ArrayView2<'_, T>, out: &'s mut Buffer<T>) -> ArrayView2<'s, T> {
-        Self::pool(x, out.prepare(x.nrows(), Self::OUT), |_| {});
+        out.reshape(x.nrows(), Self::OUT);
+        Self::pool(x, out.as_mut_slice(), None);
         out.view()
     }
 
     /// Each output's gradient at its window's maximum, zero elsewhere.
     fn backward(&mut self, _: ArrayView2<'_, T>, dout: ArrayView2<'_, T>) -> ArrayView2<'_, T> {
-        let mut dx = self.dx.prepare(dout.nrows(), C * H * W);
+        self.dx.reshape(dout.nrows(), C * H * W);
+        let dx = self.dx.as_mut_slice();
         dx.fill(T::zero());
-        let argmax = self.argmax.chunks_exact(Self::OUT);
-        for ((mut dx, dout), argmax) in dx.rows_mut().into_iter().zip(dout.rows()).zip(argmax) {
+        let dout = dout.as_standard_layout();
+        let dout = dout.as_slice().expect("standard layout");
+        let rows = dx
+            .chunks_exact_mut(C * H * W)
+            .zip(dout.chunks_exact(Self::OUT));
+        for ((dx, dout), argmax) in rows.zip(self.argmax.chunks_exact(Self::OUT)) {
             for (&d, &i) in dout.iter().zip(argmax) {
-                dx[i] += d;
+                dx[i as usize] += d;
             }
         }
         self.dx.view()

@@ -15,7 +15,9 @@ use crate::{Error, Float, Network, Result, Targets};
 
 impl Trainer {
     /// Trains `network` with `optimizer` on `train`, evaluating on `train` and
-    /// `validation` once per epoch and on both full sets at the end.
+    /// `validation` once per epoch, and at the end on the full validation set (and
+    /// the training set as the epochs saw it: in full, or its first
+    /// [`evaluation_samples`](Trainer::evaluation_samples)).
     ///
     /// Every setting, the data's widths and the network's parameters are checked
     /// before the first step, and so is the checkpoint path. A loss that becomes
@@ -131,7 +133,11 @@ impl Trainer {
             }),
             None => None,
         };
-        let (on_train, on_validation) = (network.evaluate(train)?, network.evaluate(validation)?);
+        // The validation set in full; the training set as the epochs' evaluations saw
+        // it (the book's trainer reports no training accuracy at the end at all).
+        let train_sample = self.evaluation_samples.map(|k| train.first(k));
+        let on_train = network.evaluate(train_sample.as_ref().unwrap_or(train))?;
+        let on_validation = network.evaluate(validation)?;
         let record = run.record(
             &history,
             history.losses.len().saturating_sub(1),

@@ -13,7 +13,8 @@ pub struct EvaluationRecord {
     /// The epoch it opens (0 after the first step), or the number of epochs for the
     /// final evaluation.
     pub epoch: usize,
-    /// Whether it is a once-per-epoch evaluation (else the final one, on the full sets).
+    /// Whether it is a once-per-epoch evaluation (else the final one, on the full
+    /// validation set).
     pub end_of_epoch: bool,
     /// The mean training loss of the steps since the evaluation before (of the one
     /// step, for the first).
@@ -30,7 +31,7 @@ pub struct History {
     /// The loss of every step (weight decay included), before its update.
     pub losses: Vec<f64>,
     /// The evaluations, in order; a run that ended (not stopped) closes with one on
-    /// the full sets.
+    /// the full validation set.
     pub evaluations: Vec<EvaluationRecord>,
 }
 

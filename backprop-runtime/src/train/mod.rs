@@ -1,8 +1,8 @@
 //! The trainer: one call, [`Trainer::fit`], trains any declared network with the
 //! book's semantics (`common/trainer.py`): mini-batches drawn with replacement (or
 //! shuffled epochs), any optimizer, weight decay, an evaluation once per epoch on the
-//! training and validation sets (or their first samples) and on both full sets at the
-//! end, a history of every step, checked settings and caught divergence. Around it:
+//! training and validation sets (or their first samples) and on the full validation
+//! set at the end, a history of every step, checked settings and caught divergence. Around it:
 //! checkpoints that resume and extend a run bit for bit, learning-rate
 //! [schedules](Schedule), early stopping with [patience](Trainer::patience), the
 //! [best model](Trainer::keep_best), a stop flag and [Ctrl-C](Trainer::stop_on_ctrl_c),

@@ -127,7 +127,7 @@ impl Trainer {
 
     /// Evaluates each epoch on the first `samples` of each set (the book's
     /// `evaluate_sample_num_per_epoch`) instead of the full sets; the final evaluation
-    /// is always on the full sets.
+    /// is on the full validation set, and on these samples of the training set.
     pub fn evaluation_samples(mut self, samples: usize) -> Self {
         self.evaluation_samples = Some(samples);
         self

@@ -55,10 +55,7 @@ fn draw_on<DB: DrawingBackend>(
     let last_epoch = epochs.len().saturating_sub(1).max(1) as f64;
 
     let mut accuracy = ChartBuilder::on(&left)
-        .caption(
-            "Accuracy over the full sets, once per epoch",
-            ("sans-serif", 18),
-        )
+        .caption("Accuracy once per epoch", ("sans-serif", 18))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(55)
