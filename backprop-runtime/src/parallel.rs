@@ -16,7 +16,7 @@
 //! - Evaluation gives each thread its own range of rows ([`split_rows`]), and the
 //!   products inside stay on that thread.
 
-use crate::gemm::{SharedOut, run_parts, within_split};
+use crate::gemm::{ALWAYS_SPLIT_BYTES, SharedOut, run_parts, within_split};
 pub use crate::gemm::{set_threads, threads};
 
 /// Splits `0..rows` into one contiguous range per thread (each a multiple of `grain`
@@ -71,5 +71,44 @@ pub(crate) fn for_each_part<T: Send + Copy, const N: usize>(
             unsafe { out.range(start, chunk.min(len - start)) }
         });
         within_split(|| work(part, chunks));
+    });
+}
+
+/// Parts to cut a pass over `bytes` of data into when nothing else decides: one per
+/// thread from [`ALWAYS_SPLIT_BYTES`] (data that streams from beyond a core's own
+/// cache), else one.
+pub(crate) fn parts_for(bytes: usize) -> usize {
+    if bytes >= ALWAYS_SPLIT_BYTES {
+        threads()
+    } else {
+        1
+    }
+}
+
+/// The work of [`for_each_part_with`]: a part's number and its chunks of both slices.
+pub(crate) type PairWork<'a, T, U> = dyn Fn(usize, &mut [T], &mut [U]) + Sync + 'a;
+
+/// [`for_each_part`] with one more slice, of another element type, cut the same way
+/// (`extra`'s chunk length beside it): a layer's output and the indices it keeps.
+pub(crate) fn for_each_part_with<T: Send + Copy, U: Send + Copy>(
+    parts: usize,
+    data: (&mut [T], usize),
+    extra: (&mut [U], usize),
+    work: &PairWork<'_, T, U>,
+) {
+    let (len, chunk, out) = (data.0.len(), data.1, SharedOut::new(data.0));
+    let (extra_len, extra_chunk, extra_out) = (extra.0.len(), extra.1, SharedOut::new(extra.0));
+    run_parts(parts, threads(), &|part| {
+        let start = part.saturating_mul(chunk).min(len);
+        let extra_start = part.saturating_mul(extra_chunk).min(extra_len);
+        // SAFETY: as in `for_each_part`: chunk `part` of each slice is this part's
+        // alone, and the slices outlive this call.
+        let (data, extra) = unsafe {
+            (
+                out.range(start, chunk.min(len - start)),
+                extra_out.range(extra_start, extra_chunk.min(extra_len - extra_start)),
+            )
+        };
+        within_split(|| work(part, data, extra));
     });
 }

@@ -355,7 +355,7 @@ fn pooling_takes_each_windows_maximum_per_channel_and_sends_gradients_back_to_it
     expected[[0, 12]] = 30.0;
     expected[[0, 13]] = 40.0;
     assert_eq!(dx, expected);
-    let mut scratch = backprop_runtime::Buffer::new();
+    let mut scratch = backprop_runtime::layers::PoolingScratch::default();
     assert_eq!(pool.infer(x.view(), &mut scratch), out);
     assert_eq!(
         <Pooling<f64, 2, 3, 3, 2, 2, 1> as Layer<f64>>::describe(&()),
@@ -457,4 +457,51 @@ fn mul_and_add_nodes_swap_and_pass_gradients() {
     assert_eq!(mul.backward(2.0), (10.0, 6.0));
     assert_eq!(AddLayer.forward(3.0, 5.0), 8.0);
     assert_eq!(AddLayer.backward(2.0), (2.0, 2.0));
+}
+
+/// A batch large enough to be shared between the threads (30×24×24 values a row, as
+/// after SimpleConvNet's convolution) pools exactly as the definition says, on any
+/// number of threads: each window's first maximum, and its gradient sent there.
+#[test]
+fn a_large_batch_pools_as_the_definition_on_any_number_of_threads() {
+    use rand::RngExt;
+    const C: usize = 30;
+    const SIDE: usize = 24;
+    let mut rng = StdRng::seed_from_u64(8);
+    // Few distinct values, so that ties happen and the first maximum must be kept.
+    let x = Array2::from_shape_fn((64, C * SIDE * SIDE), |_| {
+        f32::from(rng.random_range(0u8..6))
+    });
+    let dout = Array2::from_shape_fn((64, C * 12 * 12), |_| rng.random_range(-1.0f32..1.0));
+    let mut out = Array2::<f32>::zeros((64, C * 144));
+    let mut dx = Array2::<f32>::zeros(x.raw_dim());
+    for n in 0..64 {
+        for c in 0..C {
+            for (oh, ow) in (0..12).flat_map(|oh| (0..12).map(move |ow| (oh, ow))) {
+                let positions = (0..2).flat_map(|i| (0..2).map(move |j| (i, j)));
+                let at = |(i, j)| (c * SIDE + 2 * oh + i) * SIDE + 2 * ow + j;
+                let best = positions.map(at).fold(at((0, 0)), |best, p| {
+                    if x[[n, p]] > x[[n, best]] { p } else { best }
+                });
+                out[[n, (c * 12 + oh) * 12 + ow]] = x[[n, best]];
+                dx[[n, best]] += dout[[n, (c * 12 + oh) * 12 + ow]];
+            }
+        }
+    }
+    for threads in [1, 2] {
+        backprop_runtime::parallel::set_threads(threads);
+        let mut pool = Pooling::<f32, C, SIDE, SIDE, 2, 2, 2>::new();
+        let mut masks = StdRng::seed_from_u64(0);
+        let forward = pool
+            .forward(x.view(), &mut Context::training(&mut masks))
+            .to_owned();
+        assert_eq!(forward, out, "{threads} threads");
+        assert_eq!(
+            pool.backward(x.view(), dout.view()),
+            dx,
+            "{threads} threads"
+        );
+        let mut scratch = backprop_runtime::layers::PoolingScratch::default();
+        assert_eq!(pool.infer(x.view(), &mut scratch), out, "{threads} threads");
+    }
 }

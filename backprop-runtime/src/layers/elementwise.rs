@@ -33,12 +33,25 @@ pub(super) fn gradient_from_output<'b, T: Float>(
     dout: ArrayView2<'_, T>,
     y: &Buffer<T>,
     dx: &'b mut Buffer<T>,
-    gradient: impl Fn(T, T) -> T,
+    gradient: impl Fn(T, T) -> T + Sync,
 ) -> ArrayView2<'b, T> {
     let (rows, cols) = dout.dim();
-    Zip::from(dx.prepare(rows, cols))
-        .and(&dout)
-        .and(&y.view())
-        .for_each(|dx, &d, &y| *dx = gradient(d, y));
+    let y = y.view();
+    let mut out = dx.prepare(rows, cols);
+    match (dout.as_slice(), y.as_slice(), out.as_slice_mut()) {
+        // Split as the forward pass was (see `map_into`).
+        (Some(dout), Some(y), Some(out)) => {
+            Split::of_last_product().run(out, cols.max(1), &|first, part| {
+                let inputs = dout[first..].iter().zip(&y[first..]);
+                for (dx, (&d, &y)) in part.iter_mut().zip(inputs) {
+                    *dx = gradient(d, y);
+                }
+            })
+        }
+        _ => Zip::from(out)
+            .and(&dout)
+            .and(&y)
+            .for_each(|dx, &d, &y| *dx = gradient(d, y)),
+    }
     dx.view()
 }

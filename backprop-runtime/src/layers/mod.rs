@@ -37,7 +37,7 @@ pub use convolution::{
 };
 pub use dropout::{Dropout, DropoutConfig};
 pub use naive::{AddLayer, MulLayer};
-pub use pooling::Pooling;
+pub use pooling::{Pooling, PoolingScratch};
 pub use relu::Relu;
 pub use sigmoid::Sigmoid;
 pub use softmax_with_loss::{SoftmaxWithLoss, cross_entropy_of_scores, softmax_into};

@@ -2,6 +2,7 @@ use ndarray::ArrayView2;
 
 use super::{Context, Init, Layer};
 use crate::autograd::{TapeError, Var};
+use crate::parallel;
 use crate::{Buffer, Float};
 
 /// Max pooling over windows of `PH × PW` moved by `STRIDE`, channel by channel (the
@@ -43,6 +44,14 @@ pub struct Pooling<
     dx: Buffer<T>,
 }
 
+/// What [`Pooling`]'s inference writes: the maxima, and their positions (which it
+/// computes with them, on the same loops as training, and then leaves).
+#[derive(Clone, Debug, Default)]
+pub struct PoolingScratch<T> {
+    out: Buffer<T>,
+    argmax: Vec<u32>,
+}
+
 impl<
     T: Float,
     const C: usize,
@@ -81,44 +90,66 @@ impl<
         })
     }
 
-    /// Writes each window's maximum into `out`, and its position into `argmax` when
-    /// one is given (one per output value). Plain loops over the rows' slices: the
-    /// window and stride are constants, so the compiler unrolls the window, and the
-    /// running maximum is chosen without a branch (which the data would mispredict).
-    fn pool(x: ArrayView2<'_, T>, out: &mut [T], mut argmax: Option<&mut [u32]>) {
-        let x = x.as_standard_layout();
+    /// Writes each window's maximum for the rows of `x` into `out`, and its position
+    /// in its row into `argmax` (one per output value). Plain loops over the rows'
+    /// slices: the window and stride are constants, so the compiler unrolls the
+    /// window, and the running maximum is chosen without a branch (which the data
+    /// would mispredict).
+    fn pool_rows(x: &[T], out: &mut [T], argmax: &mut [u32]) {
         let rows = x
-            .as_slice()
-            .expect("standard layout")
-            .chunks_exact(C * H * W);
-        for (n, (x, out)) in rows.zip(out.chunks_exact_mut(Self::OUT)).enumerate() {
-            let mut argmax = argmax
-                .as_deref_mut()
-                .map(|a| &mut a[n * Self::OUT..(n + 1) * Self::OUT]);
-            for (c, out) in out.chunks_exact_mut(Self::OH * Self::OW).enumerate() {
+            .chunks_exact(C * H * W)
+            .zip(out.chunks_exact_mut(Self::OUT));
+        for ((x, out), argmax) in rows.zip(argmax.chunks_exact_mut(Self::OUT)) {
+            let channels = out.chunks_exact_mut(Self::OH * Self::OW);
+            for (c, (out, argmax)) in channels
+                .zip(argmax.chunks_exact_mut(Self::OH * Self::OW))
+                .enumerate()
+            {
                 let plane = &x[c * H * W..(c + 1) * H * W];
-                for (oh, out) in out.chunks_exact_mut(Self::OW).enumerate() {
+                let lines = out
+                    .chunks_exact_mut(Self::OW)
+                    .zip(argmax.chunks_exact_mut(Self::OW));
+                for (oh, (out, argmax)) in lines.enumerate() {
                     let band = &plane[oh * STRIDE * W..(oh * STRIDE + PH) * W];
-                    for (ow, y) in out.iter_mut().enumerate() {
+                    let corner = (c * H + oh * STRIDE) * W;
+                    for (ow, (y, index)) in out.iter_mut().zip(argmax).enumerate() {
                         let left = ow * STRIDE;
                         let (mut best, mut at) = (band[left], left);
                         for i in 0..PH {
-                            for (j, &v) in band[i * W + left..i * W + left + PW].iter().enumerate()
-                            {
+                            let window = &band[i * W + left..i * W + left + PW];
+                            for (j, &v) in window.iter().enumerate() {
                                 let larger = v > best;
                                 best = if larger { v } else { best };
                                 at = if larger { i * W + left + j } else { at };
                             }
                         }
                         *y = best;
-                        if let Some(argmax) = argmax.as_deref_mut() {
-                            let corner = (c * H + oh * STRIDE) * W;
-                            argmax[(c * Self::OH + oh) * Self::OW + ow] = (corner + at) as u32;
-                        }
+                        *index = (corner + at) as u32;
                     }
                 }
             }
         }
+    }
+
+    /// [`pool_rows`](Self::pool_rows) over a batch, its rows shared between the
+    /// threads when the batch is large.
+    fn pool(x: ArrayView2<'_, T>, out: &mut [T], argmax: &mut [u32]) {
+        let x = x.as_standard_layout();
+        let x = x.as_slice().expect("standard layout");
+        let rows = out.len() / Self::OUT;
+        let parts = parallel::parts_for(size_of_val(x)).min(rows.max(1));
+        let per_part = rows.div_ceil(parts.max(1));
+        parallel::for_each_part_with(
+            parts,
+            (out, per_part * Self::OUT),
+            (argmax, per_part * Self::OUT),
+            &|part, out, argmax| {
+                let first = part * per_part * C * H * W;
+                let x = &x
+                    [first.min(x.len())..(first + out.len() / Self::OUT * C * H * W).min(x.len())];
+                Self::pool_rows(x, out, argmax);
+            },
+        );
     }
 }
 
@@ -133,7 +164,7 @@ impl<
 > Layer<T> for Pooling<T, C, H, W, PH, PW, STRIDE>
 {
     type Config = ();
-    type Scratch = Buffer<T>;
+    type Scratch = PoolingScratch<T>;
     const PARAMETERS: usize = 0;
 
     fn new((): (), _: &mut Init<'_>) -> Self {
@@ -148,14 +179,20 @@ impl<
     fn forward(&mut self, x: ArrayView2<'_, T>, _: &mut Context<'_>) -> ArrayView2<'_, T> {
         self.argmax.resize(x.nrows() * Self::OUT, 0);
         self.out.reshape(x.nrows(), Self::OUT);
-        Self::pool(x, self.out.as_mut_slice(), Some(&mut self.argmax));
+        Self::pool(x, self.out.as_mut_slice(), &mut self.argmax);
         self.out.view()
     }
 
-    fn infer<'s>(&self, x: ArrayView2<'_, T>, out: &'s mut Buffer<T>) -> ArrayView2<'s, T> {
-        out.reshape(x.nrows(), Self::OUT);
-        Self::pool(x, out.as_mut_slice(), None);
-        out.view()
+    /// The same maxima; the positions go to the scratch's own buffer.
+    fn infer<'s>(
+        &self,
+        x: ArrayView2<'_, T>,
+        scratch: &'s mut PoolingScratch<T>,
+    ) -> ArrayView2<'s, T> {
+        scratch.argmax.resize(x.nrows() * Self::OUT, 0);
+        scratch.out.reshape(x.nrows(), Self::OUT);
+        Self::pool(x, scratch.out.as_mut_slice(), &mut scratch.argmax);
+        scratch.out.view()
     }
 
     /// Each output's gradient at its window's maximum, zero elsewhere.

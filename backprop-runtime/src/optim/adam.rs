@@ -89,11 +89,19 @@ impl<T: Float> Optimizer<T> for Adam<T> {
         let eps = T::from_f64(EPSILON);
         let mean = self.mean.get(index, value.len());
         let squares = self.squares.get(index, value.len());
-        for (((p, m), v), &g) in value.iter_mut().zip(mean).zip(squares).zip(gradient) {
-            *m += one_minus_beta1 * (g - *m);
-            *v += one_minus_beta2 * (g * g - *v);
-            *p -= step_size * *m / (v.sqrt() + eps);
-        }
+        // Large tensors (SimpleConvNet's 4320×100 weights) on every thread: the update
+        // reads and writes four of their size.
+        let parts = crate::parallel::parts_for(4 * size_of_val(value));
+        let chunk = value.len().div_ceil(parts);
+        let data = [(value, chunk), (mean, chunk), (squares, chunk)];
+        crate::parallel::for_each_part(parts, data, &|part, [value, mean, squares]| {
+            let gradient = &gradient[part * chunk..];
+            for (((p, m), v), &g) in value.iter_mut().zip(mean).zip(squares).zip(gradient) {
+                *m += one_minus_beta1 * (g - *m);
+                *v += one_minus_beta2 * (g * g - *v);
+                *p -= step_size * *m / (v.sqrt() + eps);
+            }
+        });
     }
 
     fn state(&self) -> Vec<(String, Vec<T>)> {
