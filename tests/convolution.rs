@@ -279,6 +279,41 @@ fn the_macro_computes_every_shape_of_simple_conv_net() {
     assert_eq!(summary.layers[3].parameters, 4320 * 100 + 100);
     assert_eq!(<SimpleConvNet as Network<f32>>::PARAMETER_COUNT, 433_890);
     assert_eq!(<SimpleConvNet as Network<f32>>::INPUT_WIDTH, 784);
+    // The widest row, 30×24×24, bounds the rows evaluated at once to 8 MiB a buffer.
+    assert_eq!(<SimpleConvNet as Network<f32>>::WIDEST_ROW, 17_280);
+    use backprop::network::evaluation_chunk_rows;
+    assert_eq!(evaluation_chunk_rows::<f32, SimpleConvNet<f32>>(), 121);
+    assert_eq!(evaluation_chunk_rows::<f64, SimpleConvNet<f64>>(), 60);
+}
+
+#[test]
+fn evaluating_in_chunks_agrees_with_predicting_the_whole_batch() {
+    use backprop::data::{Dataset, MiniBatch};
+    let mut rng = StdRng::seed_from_u64(11);
+    let (len, classes) = (300, 10);
+    let pixels = (0..len * 784)
+        .map(|_| rng.random_range(0..=255u8))
+        .collect();
+    let labels = (0..len)
+        .map(|_| rng.random_range(0..classes as u8))
+        .collect();
+    let data = Dataset::from_raw(pixels, labels, 28, 28, classes).unwrap();
+    let net = SimpleConvNet::<f64>::with_weight_init(WeightInit::He, &mut rng);
+    // 300 rows: five chunks of 60, shared between the threads.
+    let evaluation = net.evaluate(&data).unwrap();
+    let all = MiniBatch::<f64, 784>::all(&data).unwrap();
+    let predicted = net.predict(&all.x).classes();
+    let correct = predicted
+        .iter()
+        .zip(&all.labels)
+        .filter(|(p, t)| p == t)
+        .count();
+    assert_eq!(evaluation.accuracy, correct as f64 / len as f64);
+    let loss = net.loss(&all.x, &all.labels[..]).unwrap();
+    assert!(
+        (evaluation.loss - loss).abs() < 1e-12 * loss,
+        "{evaluation:?} against {loss}"
+    );
 }
 
 #[test]

@@ -25,6 +25,14 @@ pub trait Network<T: Float>: Sized + Sync {
     const OUTPUT_WIDTH: usize;
     /// The number of learned values, over every layer.
     const PARAMETER_COUNT: usize;
+    /// Values per row of the widest of the input and the layers' outputs: what one
+    /// row costs in the buffers of inference, which bounds the rows evaluated at once
+    /// ([`evaluation_chunk_rows`]). `network!` computes it from every layer's shape.
+    const WIDEST_ROW: usize = if Self::INPUT_WIDTH > Self::OUTPUT_WIDTH {
+        Self::INPUT_WIDTH
+    } else {
+        Self::OUTPUT_WIDTH
+    };
 
     /// What inference writes into: every layer's own scratch, owned by the caller.
     /// `Default::default()` makes an empty one, which grows on first use.
@@ -331,9 +339,29 @@ impl fmt::Display for Summary {
     }
 }
 
-/// Rows per evaluation chunk: large enough to keep matrix products efficient, small
-/// enough that evaluating 60,000 rows never holds 60,000-row temporaries.
+/// Rows per evaluation chunk at most: large enough to keep matrix products efficient,
+/// small enough that evaluating 60,000 rows never holds 60,000-row temporaries.
 pub const EVALUATION_CHUNK_ROWS: usize = 1024;
+
+/// Bytes one layer's output may take for an evaluation chunk: a convolution's
+/// output rows are wide (SimpleConvNet's first is 17,280 values), and 1024 of them
+/// took 69 MB per buffer, the evaluation's peak memory and its page faults.
+const EVALUATION_CHUNK_BYTES: usize = 8 << 20;
+
+/// Rows per chunk when `N` evaluates or predicts many rows: [`EVALUATION_CHUNK_ROWS`],
+/// or fewer so that its widest output ([`Network::WIDEST_ROW`]) stays within 8 MiB a
+/// chunk (121 rows for SimpleConvNet in f32); never fewer than 16.
+pub const fn evaluation_chunk_rows<T: Float, N: Network<T>>() -> usize {
+    let row_bytes = N::WIDEST_ROW * size_of::<T>();
+    let rows = EVALUATION_CHUNK_BYTES / if row_bytes == 0 { 1 } else { row_bytes };
+    if rows < 16 {
+        16
+    } else if rows > EVALUATION_CHUNK_ROWS {
+        EVALUATION_CHUNK_ROWS
+    } else {
+        rows
+    }
+}
 
 /// How a network does on a set of rows.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -427,12 +455,13 @@ where
     if rows.is_empty() {
         return Err(Error::EmptyBatch { what: "x" });
     }
-    let totals = parallel::split_rows(rows.len(), EVALUATION_CHUNK_ROWS, |start, end| {
+    let chunk_rows = evaluation_chunk_rows::<T, N>();
+    let totals = parallel::split_rows(rows.len(), chunk_rows, |start, end| {
         let mut scratch = N::Scratch::default();
         let mut chunk_scratch = ChunkScratch::default();
         let mut totals = Totals::default();
-        for chunk_start in (start..end).step_by(EVALUATION_CHUNK_ROWS) {
-            let range = chunk_start..(chunk_start + EVALUATION_CHUNK_ROWS).min(end);
+        for chunk_start in (start..end).step_by(chunk_rows) {
+            let range = chunk_start..(chunk_start + chunk_rows).min(end);
             let (x, t) = match rows.chunk(range, &mut chunk_scratch) {
                 Ok(chunk) => chunk,
                 Err(error) => {

@@ -26,6 +26,18 @@ pub fn weight_decayed_step<T: Float, N: Network<T>>(
     crate::network::weight_decayed_step(network, x, t, context, weight_decay)
 }
 
+/// The widest of `widths`: a network's [`Network::WIDEST_ROW`].
+pub const fn widest(widths: &[usize]) -> usize {
+    let (mut widest, mut i) = (0, 0);
+    while i < widths.len() {
+        if widths[i] > widest {
+            widest = widths[i];
+        }
+        i += 1;
+    }
+    widest
+}
+
 /// The input of a training step: `INPUT_WIDTH` columns, targets that fit.
 pub fn check_step<T: Float>(
     x: ArrayView2<'_, T>,
@@ -233,8 +245,9 @@ pub fn predict_into<T: Float, N: Network<T>, const IN: usize, const OUT: usize>(
 ) {
     out.resize_rows(x.rows());
     let out = out.as_mut_slice();
-    for start in (0..x.rows()).step_by(crate::network::EVALUATION_CHUNK_ROWS) {
-        let chunk = x.slice_rows(start, start + crate::network::EVALUATION_CHUNK_ROWS);
+    let chunk_rows = crate::network::evaluation_chunk_rows::<T, N>();
+    for start in (0..x.rows()).step_by(chunk_rows) {
+        let chunk = x.slice_rows(start, start + chunk_rows);
         let scores = network.infer(chunk.as_array(), scratch);
         let dest = &mut out[start * OUT..(start + chunk.rows()) * OUT];
         for (d, s) in dest.iter_mut().zip(scores.iter()) {

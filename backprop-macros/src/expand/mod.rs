@@ -37,6 +37,7 @@ pub fn expand(net: &Network) -> TokenStream {
     ];
     let ident = &net.ident;
     let (input, output) = (net.input.width(), net.loss.output.width());
+    let widths = net.layers.iter().map(|layer| layer.output.width());
     let parameter_count = net.layers.iter().map(|layer| {
         let ty = layer_type(layer);
         quote!(+ <#ty as ::backprop::layers::Layer<T>>::PARAMETERS)
@@ -48,6 +49,7 @@ pub fn expand(net: &Network) -> TokenStream {
             const INPUT_WIDTH: usize = #input;
             const OUTPUT_WIDTH: usize = #output;
             const PARAMETER_COUNT: usize = 0 #(#parameter_count)*;
+            const WIDEST_ROW: usize = ::backprop::__private::widest(&[#input #(, #widths)*]);
             #(#trait_items)*
         }
     }

@@ -138,7 +138,7 @@ where
     let mut counts = vec![vec![0; classes]; classes];
     let mut scratch = N::Scratch::default();
     let mut chunk = ChunkScratch::default();
-    let chunk_rows = crate::network::EVALUATION_CHUNK_ROWS;
+    let chunk_rows = crate::network::evaluation_chunk_rows::<T, N>();
     for start in (0..data.len()).step_by(chunk_rows) {
         let (x, t) = EvaluationRows::<T>::chunk(
             data,
