@@ -20,10 +20,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use backprop::data::{self, Mnist};
-use backprop::model_file::{self, ModelFileError, Overwrite};
+use backprop::model_file::{self, Overwrite};
 use backprop::optim::Adam;
 use backprop::prelude::*;
-use backprop::train::{Checkpoint, End, Length, Reporter, Trainer};
+use backprop::train::{End, Length, Reporter, Trainer};
 use clap::Parser;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -50,82 +50,27 @@ struct Args {
     /// Evaluate each epoch on the first N images of each set (the book's 1000).
     #[arg(long, value_name = "N", default_value_t = 1000)]
     evaluation_samples: usize,
-    /// The learning-rate schedule: constant, step:EPOCHS:GAMMA or cosine:WARMUP[:STEPS].
-    #[arg(long, default_value = "constant")]
-    schedule: String,
-    /// Seed of the initialisation, the batches and the split [default: a random seed,
-    /// printed].
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Compute in f64, as the book's NumPy code does (default f32).
-    #[arg(long)]
-    f64: bool,
-    /// Folder with the four IDX files of 28×28 images (plain or .gz) [default:
-    /// $MNIST_DIR, else ./data/mnist, downloaded if missing].
-    #[arg(long, value_name = "DIR")]
-    data: Option<PathBuf>,
-    /// Draw the learning curves to FILE (.svg or .png).
-    #[arg(long, value_name = "FILE")]
-    plot: Option<PathBuf>,
     /// Draw the 30 first-layer filters before and after training to FILE (.svg or
     /// .png), as the book's visualize_filter.py.
     #[arg(long, value_name = "FILE")]
     filters: Option<PathBuf>,
-    /// Save the trained parameters to FILE (safetensors).
-    #[arg(long, value_name = "FILE")]
-    save: Option<PathBuf>,
-    /// Evaluate the parameters in FILE (a model file or a checkpoint) instead of
-    /// training.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["save", "plot", "resume"])]
-    load: Option<PathBuf>,
-    /// Write a checkpoint to FILE at the end of every epoch and on Ctrl-C.
-    #[arg(long, value_name = "FILE")]
-    checkpoint: Option<PathBuf>,
-    /// Continue the run whose checkpoint is FILE (same settings and seed, the same or a
-    /// greater length).
-    #[arg(long, value_name = "FILE")]
-    resume: Option<PathBuf>,
-    /// Let --save, --plot, --filters and --checkpoint replace existing files.
-    #[arg(long)]
-    force: bool,
-    /// Threads [default: $BACKPROP_THREADS, else every core].
-    #[arg(long)]
-    threads: Option<usize>,
-    /// Print only the final summary.
-    #[arg(long)]
-    quiet: bool,
-    /// Write the final figures as JSON to FILE, replacing it (used by bench/run.sh).
-    #[arg(long, value_name = "FILE")]
-    report: Option<PathBuf>,
+    #[command(flatten)]
+    common: cli::Common,
 }
 
 fn main() -> ExitCode {
-    match run(&Args::parse()) {
-        Ok(End::Stopped) => ExitCode::from(130), // as a shell reports Ctrl-C
-        Ok(_) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    cli::exit_code(run(&Args::parse()))
 }
 
-type Failure = Box<dyn std::error::Error>;
-
-fn run(args: &Args) -> Result<End, Failure> {
-    if let Some(threads) = args.threads {
-        if threads == 0 {
-            return Err("--threads 0: expected a whole number of at least 1".into());
-        }
-        backprop::parallel::set_threads(threads);
-    }
-    for path in [&args.save, &args.plot, &args.filters]
+fn run(args: &Args) -> Result<End, cli::Failure> {
+    cli::set_threads(args.common.threads)?;
+    for path in [&args.common.save, &args.common.plot, &args.filters]
         .into_iter()
         .flatten()
     {
-        figure::check_new(path, args.force)?;
+        figure::check_new(path, args.common.force)?;
     }
-    let dir = data::prepare_mnist(args.data.as_deref(), &mut cli::show_download)
+    let dir = data::prepare_mnist(args.common.data.as_deref(), &mut cli::show_download)
         .map_err(|e| format!("{e}\n(--data DIR names the data folder)"))?;
     let mnist = data::load_mnist(&dir)?;
     if (mnist.train.height(), mnist.train.width()) != (28, 28) {
@@ -137,15 +82,15 @@ fn run(args: &Args) -> Result<End, Failure> {
         )
         .into());
     }
-    if args.f64 {
+    if args.common.f64 {
         train::<f64>(args, &mnist)
     } else {
         train::<f32>(args, &mnist)
     }
 }
 
-fn train<T: Float>(args: &Args, mnist: &Mnist) -> Result<End, Failure> {
-    let seed = args.seed.unwrap_or_else(rand::random);
+fn train<T: Float>(args: &Args, mnist: &Mnist) -> Result<End, cli::Failure> {
+    let seed = args.common.seed.unwrap_or_else(rand::random);
     let mut trainer = Trainer::new()
         .length(match args.iters {
             Some(steps) => Length::Iterations(steps),
@@ -153,25 +98,20 @@ fn train<T: Float>(args: &Args, mnist: &Mnist) -> Result<End, Failure> {
         })
         .evaluation_samples(args.evaluation_samples)
         .seed(seed)
-        .replace_checkpoint(args.force);
-    if let Some(path) = &args.checkpoint {
+        .replace_checkpoint(args.common.force);
+    if let Some(path) = &args.common.checkpoint {
         trainer = trainer.checkpoint(path);
     }
-    if let Some(path) = &args.resume {
+    if let Some(path) = &args.common.resume {
         trainer = trainer.resume(path);
     }
     let steps = trainer.steps(mnist.train.len());
     let per_epoch = trainer.steps_per_epoch(mnist.train.len());
-    trainer = trainer.schedule(cli::schedule(&args.schedule, steps, per_epoch)?);
+    trainer = trainer.schedule(cli::schedule(&args.common.schedule, steps, per_epoch)?);
     let mut net = SimpleConvNet::<T>::new(&mut trainer.initialisation());
 
-    if let Some(path) = &args.load {
-        match model_file::load(&mut net, path) {
-            Err(ModelFileError::IsCheckpoint { .. }) => {
-                Checkpoint::read(path)?.restore_model(&mut net)?
-            }
-            loaded => loaded?,
-        }
+    if let Some(path) = &args.common.load {
+        cli::load_model(&mut net, path)?;
         let started = Instant::now();
         let test = net.evaluate(&mnist.test)?;
         println!(
@@ -184,17 +124,17 @@ fn train<T: Float>(args: &Args, mnist: &Mnist) -> Result<End, Failure> {
     }
     let initial_filters = net.conv1.W.clone();
     let mut adam = Adam::<T>::default();
-    if !args.quiet {
+    if !args.common.quiet {
         println!("{}", net.summary());
         println!(
             "{steps} steps of batch 100 with adam at lr {} ({}), {}, seed {seed}",
             adam.learning_rate(),
-            args.schedule,
+            args.common.schedule,
             std::any::type_name::<T>()
         );
     }
     let mut reporter = Reporter::new().validation_label("test");
-    if args.quiet {
+    if args.common.quiet {
         reporter = reporter.quiet();
     }
     let wall = Instant::now();
@@ -208,14 +148,7 @@ fn train<T: Float>(args: &Args, mnist: &Mnist) -> Result<End, Failure> {
     let timing = reporter.timing();
     drop(reporter); // clears the bar
     if outcome.end == End::Stopped {
-        match &args.checkpoint {
-            Some(path) => println!(
-                "stopped after {} steps; continue with the same options and --resume {}",
-                outcome.steps_done,
-                path.display()
-            ),
-            None => println!("stopped after {} steps", outcome.steps_done),
-        }
+        cli::say_stopped(outcome.steps_done, args.common.checkpoint.as_ref());
         return Ok(End::Stopped);
     }
     let history = &outcome.history;
@@ -239,20 +172,24 @@ fn train<T: Float>(args: &Args, mnist: &Mnist) -> Result<End, Failure> {
         timing.evaluation.as_secs_f64(),
         wall.elapsed().as_secs_f64()
     );
-    if let Some(path) = &args.report {
+    if let Some(path) = &args.common.report {
         let json = format!(
             "{{\"implementation\": \"backprop\", \"dtype\": \"{}\", \"seed\": {seed}, \"steps\": {}, \
              \"ms_per_step\": {ms_per_step}, \"test_eval_seconds\": {test_seconds}, \
              \"wall_seconds\": {}, \"final_test_accuracy\": {}}}\n",
-            if args.f64 { "float64" } else { "float32" },
+            if args.common.f64 {
+                "float64"
+            } else {
+                "float32"
+            },
             history.losses.len(),
             wall.elapsed().as_secs_f64(),
             test.accuracy
         );
         std::fs::write(path, json)?;
     }
-    if let Some(path) = &args.save {
-        let overwrite = if args.force {
+    if let Some(path) = &args.common.save {
+        let overwrite = if args.common.force {
             Overwrite::Allowed
         } else {
             Overwrite::Never
@@ -260,7 +197,7 @@ fn train<T: Float>(args: &Args, mnist: &Mnist) -> Result<End, Failure> {
         model_file::save(&net, path, overwrite)?;
         println!("saved the parameters to {}", path.display());
     }
-    if let Some(path) = &args.plot {
+    if let Some(path) = &args.common.plot {
         let title = format!(
             "SimpleConvNet on MNIST: {} steps, batch 100, adam, {}",
             history.losses.len(),

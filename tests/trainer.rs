@@ -67,6 +67,25 @@ fn run(trainer: &Trainer, sets: (&Dataset, &Dataset)) -> (Small<f32>, Outcome) {
     (net, outcome)
 }
 
+/// A run with Adam that must succeed.
+fn with_adam<N: Network<f32>>(
+    trainer: &Trainer,
+    net: &mut N,
+    sets: (&Dataset, &Dataset),
+) -> Outcome {
+    let adam = &mut optim::Adam::default();
+    trainer.fit(net, adam, sets.0, sets.1).unwrap()
+}
+
+/// The error of a run refused before its first step, with Adam.
+fn refusal<N: Network<f32>>(trainer: &Trainer, net: &mut N, sets: (&Dataset, &Dataset)) -> String {
+    let adam = &mut optim::Adam::default();
+    trainer
+        .fit(net, adam, sets.0, sets.1)
+        .unwrap_err()
+        .to_string()
+}
+
 /// The steps after which checkpoints were written.
 fn checkpoint_steps(trainer: &Trainer, sets: (&Dataset, &Dataset)) -> Vec<usize> {
     let mut written = Vec::new();
@@ -327,14 +346,7 @@ fn a_stopped_convolutional_run_resumes_to_exactly_the_uninterrupted_result() {
     let base = trainer(62);
     let fresh = || Convolved::<f32>::new(&mut base.initialisation());
     let mut whole = fresh();
-    let expected = base
-        .fit(
-            &mut whole,
-            &mut optim::Adam::default(),
-            &train_set,
-            &validation_set,
-        )
-        .unwrap();
+    let expected = with_adam(&base, &mut whole, (&train_set, &validation_set));
 
     let stop = Arc::new(AtomicBool::new(false));
     let stopping = base.clone().checkpoint(&path).stop_when(Arc::clone(&stop));
@@ -354,15 +366,11 @@ fn a_stopped_convolutional_run_resumes_to_exactly_the_uninterrupted_result() {
         .unwrap();
     assert_eq!((outcome.end, outcome.steps_done), (End::Stopped, 13));
     let mut resumed = Convolved::<f32>::new(&mut StdRng::seed_from_u64(5));
-    let outcome = base
-        .resume(&path)
-        .fit(
-            &mut resumed,
-            &mut optim::Adam::default(),
-            &train_set,
-            &validation_set,
-        )
-        .unwrap();
+    let outcome = with_adam(
+        &base.resume(&path),
+        &mut resumed,
+        (&train_set, &validation_set),
+    );
     assert_eq!(outcome, expected);
     assert_eq!(resumed.conv1.W, whole.conv1.W);
     assert_eq!(resumed.affine1.W, whole.affine1.W);
@@ -380,52 +388,26 @@ fn a_finished_run_extended_ends_where_the_longer_run_ends_bit_for_bit() {
             .schedule(WarmupCosine::new(4, 40, 0.1));
 
         let mut longer = fresh(&base);
-        let expected = base
-            .clone()
-            .epochs(2)
-            .fit(
-                &mut longer,
-                &mut optim::Adam::default(),
-                &train_set,
-                &validation_set,
-            )
-            .unwrap();
+        let expected = with_adam(
+            &base.clone().epochs(2),
+            &mut longer,
+            (&train_set, &validation_set),
+        );
 
         let mut net = fresh(&base);
         let one = base.clone().epochs(1).checkpoint(&path);
-        let outcome = one
-            .fit(
-                &mut net,
-                &mut optim::Adam::default(),
-                &train_set,
-                &validation_set,
-            )
-            .unwrap();
+        let outcome = with_adam(&one, &mut net, (&train_set, &validation_set));
         assert_eq!((outcome.end, outcome.steps_done), (End::Finished, 8));
         let extended = base.clone().epochs(2).checkpoint(&path).resume(&path);
-        let outcome = extended
-            .fit(
-                &mut net,
-                &mut optim::Adam::default(),
-                &train_set,
-                &validation_set,
-            )
-            .unwrap();
+        let outcome = with_adam(&extended, &mut net, (&train_set, &validation_set));
         assert_eq!(outcome, expected, "{sampling:?}");
         assert_eq!(net.affine2.W, longer.affine2.W);
         // Shortening is refused, naming the steps done.
-        let error = base
-            .clone()
-            .iterations(10)
-            .resume(&path)
-            .fit(
-                &mut net,
-                &mut optim::Adam::default(),
-                &train_set,
-                &validation_set,
-            )
-            .unwrap_err()
-            .to_string();
+        let error = refusal(
+            &base.clone().iterations(10).resume(&path),
+            &mut net,
+            (&train_set, &validation_set),
+        );
         assert!(
             error.contains("the checkpoint has done 16 steps, more than this run's 10"),
             "{error}"
@@ -486,17 +468,11 @@ fn a_checkpoint_of_another_network_or_run_is_refused_and_its_model_can_be_taken_
     );
 
     let mut other = Other::<f32>::new(&mut StdRng::seed_from_u64(0));
-    let error = base
-        .clone()
-        .resume(&path)
-        .fit(
-            &mut other,
-            &mut optim::Adam::default(),
-            &train_set,
-            &validation_set,
-        )
-        .unwrap_err()
-        .to_string();
+    let error = refusal(
+        &base.clone().resume(&path),
+        &mut other,
+        (&train_set, &validation_set),
+    );
     assert!(
         error.contains("the checkpoint is of another network"),
         "{error}"
@@ -511,18 +487,11 @@ fn a_checkpoint_of_another_network_or_run_is_refused_and_its_model_can_be_taken_
     }
 
     let mut net = fresh(&base);
-    let error = base
-        .clone()
-        .seed(16)
-        .resume(&path)
-        .fit(
-            &mut net,
-            &mut optim::Adam::default(),
-            &train_set,
-            &validation_set,
-        )
-        .unwrap_err()
-        .to_string();
+    let error = refusal(
+        &base.clone().seed(16).resume(&path),
+        &mut net,
+        (&train_set, &validation_set),
+    );
     assert!(error.contains("a run with seed 15, not 16"), "{error}");
 
     // The model, out of the checkpoint, is the trained one.
@@ -563,14 +532,7 @@ fn overfitting_run(trainer: &Trainer) -> (Small<f32>, Outcome) {
     let pixels = data(200, 41).pixels().to_vec();
     let validation_set = Dataset::from_raw(pixels, shuffled, 8, 8, 10).unwrap();
     let mut net = fresh(trainer);
-    let outcome = trainer
-        .fit(
-            &mut net,
-            &mut optim::Adam::default(),
-            &train_set,
-            &validation_set,
-        )
-        .unwrap();
+    let outcome = with_adam(trainer, &mut net, (&train_set, &validation_set));
     (net, outcome)
 }
 
@@ -700,16 +662,11 @@ fn schedules_follow_their_formulas_and_the_optimizer_keeps_its_rate() {
         &trainer(5).iterations(3).schedule(cosine).checkpoint(&path),
         (&train_set, &validation_set),
     );
-    let error = trainer(5)
-        .resume(&path)
-        .fit(
-            &mut net,
-            &mut optim::Adam::default(),
-            &train_set,
-            &validation_set,
-        )
-        .unwrap_err()
-        .to_string();
+    let error = refusal(
+        &trainer(5).resume(&path),
+        &mut net,
+        (&train_set, &validation_set),
+    );
     assert!(
         error.contains("schedule warm-up over 4 steps, cosine to 0.1 at step 14, not constant"),
         "{error}"

@@ -1,8 +1,118 @@
-//! What the MNIST examples share on their command lines: download lines and the
-//! `--schedule` option.
+//! What the MNIST examples share on their command lines: the common options, the
+//! exit status, `--threads`,
+//! download lines, `--load` of a model or a checkpoint, what a stopped run says, and
+//! the `--schedule` option.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use backprop::data::DownloadEvent;
-use backprop::train::{Constant, Schedule, StepDecay, WarmupCosine};
+use backprop::model_file::{self, ModelFileError};
+use backprop::train::{Checkpoint, Constant, End, Schedule, StepDecay, WarmupCosine};
+use backprop::{Float, Network};
+
+/// The options every MNIST training example has, flattened into its own.
+#[derive(clap::Args, Debug)]
+pub struct Common {
+    /// The learning-rate schedule: constant, step:EPOCHS:GAMMA (times GAMMA every
+    /// EPOCHS epochs) or cosine:WARMUP[:STEPS] (a warm-up of WARMUP steps, then a
+    /// cosine to 0 at step STEPS, by default the run's last).
+    #[arg(long, default_value = "constant")]
+    pub schedule: String,
+    /// Seed of every random stream: initialisation, batches, Dropout, the validation
+    /// split [default: a random seed, printed].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Compute in f64, as the book's NumPy code does (default f32).
+    #[arg(long)]
+    pub f64: bool,
+    /// Folder with the four IDX files (plain or .gz) [default: $MNIST_DIR, else
+    /// ./data/mnist, downloaded if missing].
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Draw the learning curves to FILE (.svg or .png).
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+    /// Save the trained parameters to FILE (safetensors).
+    #[arg(long, value_name = "FILE")]
+    pub save: Option<PathBuf>,
+    /// Evaluate the parameters in FILE (a model file or a checkpoint) instead of
+    /// training.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["save", "plot", "resume"])]
+    pub load: Option<PathBuf>,
+    /// Write a checkpoint to FILE at the end of every epoch and on Ctrl-C.
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+    /// Continue the run whose checkpoint is FILE (with the same settings and seed, to
+    /// the same or a greater length).
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<PathBuf>,
+    /// Let the files this run writes replace existing ones.
+    #[arg(long)]
+    pub force: bool,
+    /// Threads [default: $BACKPROP_THREADS, else every core].
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Print only the final summary.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Write the final figures as JSON to FILE, replacing it (used by bench/run.sh).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+}
+
+/// What the examples' `run` returns.
+pub type Failure = Box<dyn std::error::Error>;
+
+/// The exit status of a run: 130 when Ctrl-C stopped it (as a shell reports it), 1
+/// with the message on an error.
+pub fn exit_code(result: Result<End, Failure>) -> ExitCode {
+    match result {
+        Ok(End::Stopped) => ExitCode::from(130),
+        Ok(_) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Applies `--threads N`, refusing 0.
+pub fn set_threads(threads: Option<usize>) -> Result<(), Failure> {
+    match threads {
+        Some(0) => Err("--threads 0: expected a whole number of at least 1".into()),
+        Some(threads) => {
+            backprop::parallel::set_threads(threads);
+            Ok(())
+        }
+        None => Ok(()),
+    }
+}
+
+/// Loads `--load FILE` into `network`: a model file, or the model of a checkpoint.
+pub fn load_model<T: Float, N: Network<T>>(network: &mut N, path: &Path) -> Result<(), Failure> {
+    match model_file::load(network, path) {
+        Err(ModelFileError::IsCheckpoint { .. }) => {
+            Checkpoint::<T>::read(path)?.restore_model(network)?;
+            Ok(())
+        }
+        loaded => Ok(loaded?),
+    }
+}
+
+/// What a run stopped by Ctrl-C after `steps` steps says.
+pub fn say_stopped(steps: usize, checkpoint: Option<&PathBuf>) {
+    match checkpoint {
+        Some(path) => println!(
+            "stopped after {steps} steps; the checkpoint {} holds them: continue with the same options and --resume {}",
+            path.display(),
+            path.display()
+        ),
+        None => println!(
+            "stopped after {steps} steps, without a checkpoint to continue from (--checkpoint FILE writes one)"
+        ),
+    }
+}
 
 /// Shows a download's events as lines on standard error.
 pub fn show_download(event: DownloadEvent<'_>) {

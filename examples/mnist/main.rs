@@ -13,15 +13,14 @@ mod figure;
 #[path = "../common/curves.rs"]
 mod plot;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use backprop::data::{self, Mnist, SamplingMode};
-use backprop::model_file::{self, ModelFileError, Overwrite};
+use backprop::model_file::{self, Overwrite};
 use backprop::optim;
 use backprop::prelude::*;
-use backprop::train::{Checkpoint, End, Length, Reporter, Trainer};
+use backprop::train::{End, Length, Reporter, Trainer};
 use clap::Parser;
 
 network! {
@@ -54,11 +53,6 @@ struct Args {
     /// book's chapter 5].
     #[arg(long, allow_negative_numbers = true)]
     lr: Option<f64>,
-    /// The learning-rate schedule: constant, step:EPOCHS:GAMMA (times GAMMA every
-    /// EPOCHS epochs) or cosine:WARMUP[:STEPS] (a warm-up of WARMUP steps, then a
-    /// cosine to 0 at step STEPS, by default the run's last).
-    #[arg(long, default_value = "constant")]
-    schedule: String,
     /// The book's weight decay λ (0 for none).
     #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     weight_decay: f64,
@@ -74,83 +68,30 @@ struct Args {
     /// and keep the model of the best one.
     #[arg(long)]
     patience: Option<usize>,
-    /// Seed for initialisation and sampling [default: a random seed, printed].
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Compute in f64, as the book's NumPy code does (default f32).
-    #[arg(long)]
-    f64: bool,
     /// Draw each epoch as a shuffled pass over the set, instead of the book's sampling
     /// with replacement.
     #[arg(long)]
     shuffle: bool,
-    /// Folder with the four MNIST IDX files (plain or .gz) [default: $MNIST_DIR, else
-    /// ./data/mnist, downloaded if missing].
-    #[arg(long, value_name = "DIR")]
-    data: Option<PathBuf>,
-    /// Draw the learning curves to FILE (.svg, or .png).
-    #[arg(long, value_name = "FILE")]
-    plot: Option<PathBuf>,
-    /// Save the trained parameters to FILE (safetensors).
-    #[arg(long, value_name = "FILE")]
-    save: Option<PathBuf>,
-    /// Evaluate the parameters saved in FILE (a model file or a checkpoint) instead of
-    /// training.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["save", "plot"])]
-    load: Option<PathBuf>,
-    /// Write a checkpoint to FILE at the end of every epoch and on Ctrl-C.
-    #[arg(long, value_name = "FILE")]
-    checkpoint: Option<PathBuf>,
-    /// Continue the run whose checkpoint is FILE (with the same settings and seed, to
-    /// the same or a greater length).
-    #[arg(long, value_name = "FILE", conflicts_with = "load")]
-    resume: Option<PathBuf>,
-    /// Let --save, --plot and --checkpoint replace existing files.
-    #[arg(long)]
-    force: bool,
-    /// Threads for evaluation and large products [default: $BACKPROP_THREADS, else
-    /// every core].
-    #[arg(long)]
-    threads: Option<usize>,
-    /// Print only the final summary.
-    #[arg(long)]
-    quiet: bool,
-    /// Write the final figures as JSON to FILE, replacing it (used by bench/run.sh).
-    #[arg(long, value_name = "FILE")]
-    report: Option<PathBuf>,
+    #[command(flatten)]
+    common: cli::Common,
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
-    match run(&args) {
-        Ok(End::Stopped) => ExitCode::from(130), // as a shell reports Ctrl-C
-        Ok(_) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    cli::exit_code(run(&Args::parse()))
 }
 
-type Failure = Box<dyn std::error::Error>;
-
-fn run(args: &Args) -> Result<End, Failure> {
-    if let Some(threads) = args.threads {
-        if threads == 0 {
-            return Err("--threads 0: expected a whole number of at least 1".into());
-        }
-        backprop::parallel::set_threads(threads);
-    }
+fn run(args: &Args) -> Result<End, cli::Failure> {
+    cli::set_threads(args.common.threads)?;
     // Checked before training, so that a long run is not lost at the end (the trainer
     // checks the checkpoint path itself).
-    for path in [&args.save, &args.plot].into_iter().flatten() {
-        figure::check_new(path, args.force)?;
+    for path in [&args.common.save, &args.common.plot].into_iter().flatten() {
+        figure::check_new(path, args.common.force)?;
     }
     let wall = Instant::now();
-    let dir = data::prepare_mnist(args.data.as_deref(), &mut cli::show_download)
+    let dir = data::prepare_mnist(args.common.data.as_deref(), &mut cli::show_download)
         .map_err(|e| format!("{e}\n(--data DIR names the data folder)"))?;
     let mnist = data::load_mnist(&dir)?;
-    if !args.quiet {
+    if !args.common.quiet {
         println!(
             "MNIST from {}: {} training and {} test images of {}×{}",
             dir.display(),
@@ -160,19 +101,19 @@ fn run(args: &Args) -> Result<End, Failure> {
             mnist.train.width()
         );
     }
-    let end = if args.f64 {
+    let end = if args.common.f64 {
         train::<f64>(args, &mnist)?
     } else {
         train::<f32>(args, &mnist)?
     };
-    if !args.quiet {
+    if !args.common.quiet {
         println!("wall time {:.2} s", wall.elapsed().as_secs_f64());
     }
     Ok(end)
 }
 
-fn train<T: Float>(args: &Args, mnist: &Mnist) -> Result<End, Failure> {
-    let seed = args.seed.unwrap_or_else(rand::random);
+fn train<T: Float>(args: &Args, mnist: &Mnist) -> Result<End, cli::Failure> {
+    let seed = args.common.seed.unwrap_or_else(rand::random);
     let (train_set, validation_set) = match args.validation {
         Some(fraction) => mnist
             .train
@@ -197,29 +138,24 @@ fn train<T: Float>(args: &Args, mnist: &Mnist) -> Result<End, Failure> {
         .batch_size(args.batch_size)
         .weight_decay(args.weight_decay)
         .seed(seed)
-        .replace_checkpoint(args.force);
+        .replace_checkpoint(args.common.force);
     if let Some(patience) = args.patience {
         trainer = trainer.patience(patience).keep_best(true);
     }
-    if let Some(path) = &args.checkpoint {
+    if let Some(path) = &args.common.checkpoint {
         trainer = trainer.checkpoint(path);
     }
-    if let Some(path) = &args.resume {
+    if let Some(path) = &args.common.resume {
         trainer = trainer.resume(path);
     }
     let steps = trainer.steps(train_set.len());
     let per_epoch = trainer.steps_per_epoch(train_set.len());
-    trainer = trainer.schedule(cli::schedule(&args.schedule, steps, per_epoch)?);
+    trainer = trainer.schedule(cli::schedule(&args.common.schedule, steps, per_epoch)?);
     let mut network =
         TwoLayerNet::<T>::with_weight_init_std(args.weight_init_std, &mut trainer.initialisation());
 
-    if let Some(path) = &args.load {
-        match model_file::load(&mut network, path) {
-            Err(ModelFileError::IsCheckpoint { .. }) => {
-                Checkpoint::read(path)?.restore_model(&mut network)?
-            }
-            loaded => loaded?,
-        }
+    if let Some(path) = &args.common.load {
+        cli::load_model(&mut network, path)?;
         let started = Instant::now();
         let (train, test) = (
             network.evaluate(&mnist.train)?,
@@ -256,14 +192,14 @@ fn train<T: Float>(args: &Args, mnist: &Mnist) -> Result<End, Failure> {
     trainer
         .validate()
         .map_err(|e| format!("{e} (see --help)"))?;
-    if !args.quiet {
+    if !args.common.quiet {
         println!("{}", network.summary());
         println!(
             "{steps} steps of batch {} with {} at lr {} ({}), weight decay {}, weight_init_std {}, {}, seed {seed}",
             args.batch_size,
             optimizer.name(),
             optimizer.learning_rate(),
-            args.schedule,
+            args.common.schedule,
             args.weight_decay,
             args.weight_init_std,
             std::any::type_name::<T>()
@@ -271,7 +207,7 @@ fn train<T: Float>(args: &Args, mnist: &Mnist) -> Result<End, Failure> {
     }
 
     let mut reporter = Reporter::new().validation_label(validation_name);
-    if args.quiet {
+    if args.common.quiet {
         reporter = reporter.quiet();
     }
     let outcome = trainer.stop_on_ctrl_c()?.fit_reporting(
@@ -285,18 +221,7 @@ fn train<T: Float>(args: &Args, mnist: &Mnist) -> Result<End, Failure> {
     drop(reporter); // clears the bar
     let history = &outcome.history;
     if outcome.end == End::Stopped {
-        match &args.checkpoint {
-            Some(path) => println!(
-                "stopped after {} steps; the checkpoint {} holds them: continue with the same options and --resume {}",
-                outcome.steps_done,
-                path.display(),
-                path.display()
-            ),
-            None => println!(
-                "stopped after {} steps, without a checkpoint to continue from (--checkpoint FILE writes one)",
-                outcome.steps_done
-            ),
-        }
+        cli::say_stopped(outcome.steps_done, args.common.checkpoint.as_ref());
         return Ok(outcome.end);
     }
     let last = history
@@ -337,7 +262,7 @@ fn train<T: Float>(args: &Args, mnist: &Mnist) -> Result<End, Failure> {
         .iter()
         .rev()
         .find(|r| r.end_of_epoch && r.step != last.step);
-    if let Some(book) = book_last.filter(|_| !args.quiet) {
+    if let Some(book) = book_last.filter(|_| !args.common.quiet) {
         println!(
             "at step {} (where the book's table ends): train acc {:.4}, {validation_name} acc {:.4}",
             book.step, book.train.accuracy, book.validation.accuracy
@@ -353,21 +278,25 @@ fn train<T: Float>(args: &Args, mnist: &Mnist) -> Result<End, Failure> {
         "training {train_s:.2} s ({:.0} steps/s, {us_per_step:.1} µs/step); evaluation {eval_s:.2} s ({evaluations} evaluations)",
         steps as f64 / train_s,
     );
-    if let Some(path) = &args.report {
+    if let Some(path) = &args.common.report {
         let json = format!(
             "{{\"implementation\": \"backprop\", \"dtype\": \"{}\", \"seed\": {seed}, \"steps\": {steps}, \
              \"evaluations\": {evaluations}, \"train_seconds\": {train_s}, \"eval_seconds\": {eval_s}, \
              \"total_seconds\": {}, \"us_per_step\": {us_per_step}, \"final_train_accuracy\": {}, \
              \"final_test_accuracy\": {test_accuracy}}}\n",
-            if args.f64 { "float64" } else { "float32" },
+            if args.common.f64 {
+                "float64"
+            } else {
+                "float32"
+            },
             train_s + eval_s,
             last.train.accuracy,
         );
         // A machine-readable report of this run, rewritten each time (unlike --save).
         std::fs::write(path, json)?;
     }
-    if let Some(path) = &args.save {
-        let overwrite = if args.force {
+    if let Some(path) = &args.common.save {
+        let overwrite = if args.common.force {
             Overwrite::Allowed
         } else {
             Overwrite::Never
@@ -375,7 +304,7 @@ fn train<T: Float>(args: &Args, mnist: &Mnist) -> Result<End, Failure> {
         model_file::save(&network, path, overwrite)?;
         println!("saved the parameters to {}", path.display());
     }
-    if let Some(path) = &args.plot {
+    if let Some(path) = &args.common.plot {
         let title = format!(
             "784-50-10 on MNIST: {steps} steps, batch {}, {} lr {}, init std {}, {}",
             args.batch_size,

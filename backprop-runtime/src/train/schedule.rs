@@ -165,7 +165,8 @@ impl fmt::Display for WarmupCosine {
     }
 }
 
-fn whole(name: &'static str, value: usize) -> Result<()> {
+/// Refuses a count below 1, naming the setting.
+pub(super) fn whole(name: &'static str, value: usize) -> Result<()> {
     if value >= 1 {
         Ok(())
     } else {

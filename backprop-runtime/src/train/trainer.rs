@@ -235,17 +235,7 @@ impl Trainer {
 
     /// Checks every setting: the error names the value and what is allowed.
     pub fn validate(&self) -> Result<()> {
-        let count = |name: &'static str, value: usize| {
-            if value >= 1 {
-                Ok(())
-            } else {
-                Err(Error::HyperParameter {
-                    name,
-                    value: value as f64,
-                    expected: "a whole number of at least 1",
-                })
-            }
-        };
+        let count = super::schedule::whole;
         count("batch size", self.batch_size)?;
         match self.length {
             Length::Epochs(epochs) => count("epochs", epochs)?,
