@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """NumPy reference: the book's SimpleConvNet (ch07/simple_convnet.py with common/layers.py,
 common/util.py's im2col and col2im, and common/optimizer.py's Adam), as the book writes
-it, timed per training step and per evaluation of the 10,000 test images.
+it (Relu, Affine and SoftmaxWithLoss are reference_numpy.py's), timed per training step and per evaluation of the 10,000 test images.
 
 The book's arrays: images float32 in [0, 1], weights 0.01 · randn in float64 (so the
 computation runs in float64), batches of 100 drawn with replacement, Adam at 0.001.
@@ -19,6 +19,7 @@ from collections import OrderedDict
 import numpy as np
 
 import mnist_idx
+from reference_numpy import Affine, Relu, SoftmaxWithLoss  # the book's common/layers.py
 
 
 def im2col(input_data, filter_h, filter_w, stride=1, pad=0):
@@ -47,35 +48,6 @@ def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
             x_max = x + stride * out_w
             img[:, :, y:y_max:stride, x:x_max:stride] += col[:, :, y, x, :, :]
     return img[:, :, pad:H + pad, pad:W + pad]
-
-
-class Relu:
-    def forward(self, x):
-        self.mask = x <= 0
-        out = x.copy()
-        out[self.mask] = 0
-        return out
-
-    def backward(self, dout):
-        dout[self.mask] = 0
-        return dout
-
-
-class Affine:
-    def __init__(self, W, b):
-        self.W, self.b = W, b
-
-    def forward(self, x):
-        self.original_x_shape = x.shape
-        x = x.reshape(x.shape[0], -1)
-        self.x = x
-        return np.dot(self.x, self.W) + self.b
-
-    def backward(self, dout):
-        dx = np.dot(dout, self.W.T)
-        self.dW = np.dot(self.x.T, dout)
-        self.db = np.sum(dout, axis=0)
-        return dx.reshape(*self.original_x_shape)
 
 
 class Convolution:
@@ -126,21 +98,6 @@ class Pooling:
         dmax = dmax.reshape(dout.shape + (pool_size,))
         dcol = dmax.reshape(dmax.shape[0] * dmax.shape[1] * dmax.shape[2], -1)
         return col2im(dcol, self.x.shape, self.pool_h, self.pool_w, self.stride, self.pad)
-
-
-class SoftmaxWithLoss:
-    def forward(self, x, t):
-        self.t = t
-        x = x - np.max(x, axis=1, keepdims=True)
-        self.y = np.exp(x) / np.sum(np.exp(x), axis=1, keepdims=True)
-        batch_size = self.y.shape[0]
-        return -np.sum(np.log(self.y[np.arange(batch_size), t] + 1e-7)) / batch_size
-
-    def backward(self):
-        batch_size = self.t.shape[0]
-        dx = self.y.copy()
-        dx[np.arange(batch_size), self.t] -= 1
-        return dx / batch_size
 
 
 class SimpleConvNet:
