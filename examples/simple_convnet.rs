@@ -10,6 +10,8 @@
 
 #[path = "common/cli.rs"]
 mod cli;
+#[path = "common/convnet.rs"]
+mod convnet;
 #[path = "common/curves.rs"]
 mod curves;
 #[path = "common/figure.rs"]
@@ -17,13 +19,10 @@ mod figure;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
 
-use backprop::data::{self, Mnist};
-use backprop::model_file::{self, Overwrite};
-use backprop::optim::Adam;
+use backprop::data::Mnist;
 use backprop::prelude::*;
-use backprop::train::{End, Length, Reporter, Trainer};
+use backprop::train::End;
 use clap::Parser;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -41,19 +40,12 @@ network! {
 #[derive(Parser, Debug)]
 #[command(version)]
 struct Args {
-    /// Epochs of 600 steps (60,000 images in batches of 100).
-    #[arg(long, default_value_t = 20)]
-    epochs: usize,
-    /// Train for this many steps instead of whole epochs (shortened runs).
-    #[arg(long, conflicts_with = "epochs")]
-    iters: Option<usize>,
-    /// Evaluate each epoch on the first N images of each set (the book's 1000).
-    #[arg(long, value_name = "N", default_value_t = 1000)]
-    evaluation_samples: usize,
     /// Draw the 30 first-layer filters before and after training to FILE (.svg or
     /// .png), as the book's visualize_filter.py.
     #[arg(long, value_name = "FILE")]
     filters: Option<PathBuf>,
+    #[command(flatten)]
+    run: convnet::RunOptions,
     #[command(flatten)]
     common: cli::Common,
 }
@@ -63,25 +55,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<End, cli::Failure> {
-    cli::set_threads(args.common.threads)?;
-    for path in [&args.common.save, &args.common.plot, &args.filters]
-        .into_iter()
-        .flatten()
-    {
-        figure::check_new(path, args.common.force)?;
-    }
-    let dir = data::prepare_mnist(args.common.data.as_deref(), &mut cli::show_download)
-        .map_err(|e| format!("{e}\n(--data DIR names the data folder)"))?;
-    let mnist = data::load_mnist(&dir)?;
-    if (mnist.train.height(), mnist.train.width()) != (28, 28) {
-        return Err(format!(
-            "{}: expected images of 28×28 pixels, found {}×{}",
-            dir.display(),
-            mnist.train.height(),
-            mnist.train.width()
-        )
-        .into());
-    }
+    let mnist = convnet::prepare(&args.common, &[&args.filters])?;
     if args.common.f64 {
         train::<f64>(args, &mnist)
     } else {
@@ -90,122 +64,16 @@ fn run(args: &Args) -> Result<End, cli::Failure> {
 }
 
 fn train<T: Float>(args: &Args, mnist: &Mnist) -> Result<End, cli::Failure> {
-    let seed = args.common.seed.unwrap_or_else(rand::random);
-    let mut trainer = Trainer::new()
-        .length(match args.iters {
-            Some(steps) => Length::Iterations(steps),
-            None => Length::Epochs(args.epochs),
-        })
-        .evaluation_samples(args.evaluation_samples)
-        .seed(seed)
-        .replace_checkpoint(args.common.force);
-    if let Some(path) = &args.common.checkpoint {
-        trainer = trainer.checkpoint(path);
-    }
-    if let Some(path) = &args.common.resume {
-        trainer = trainer.resume(path);
-    }
-    let steps = trainer.steps(mnist.train.len());
-    let per_epoch = trainer.steps_per_epoch(mnist.train.len());
-    trainer = trainer.schedule(cli::schedule(&args.common.schedule, steps, per_epoch)?);
-    let mut net = SimpleConvNet::<T>::new(&mut trainer.initialisation());
-
+    let trainer = convnet::trainer(&args.common, &args.run, mnist.train.len())?;
+    let mut net = SimpleConvNet::<T>::new(&mut trainer.0.initialisation());
     if let Some(path) = &args.common.load {
-        cli::load_model(&mut net, path)?;
-        let started = Instant::now();
-        let test = net.evaluate(&mnist.test)?;
-        println!(
-            "{}: test acc {:.4} (the 10,000 test images evaluated in {:.2} s)",
-            path.display(),
-            test.accuracy,
-            started.elapsed().as_secs_f64()
-        );
-        return Ok(End::Finished);
+        return convnet::evaluate_saved(&mut net, path, mnist);
     }
     let initial_filters = net.conv1.W.clone();
-    let mut adam = Adam::<T>::default();
-    if !args.common.quiet {
-        println!("{}", net.summary());
-        println!(
-            "{steps} steps of batch 100 with adam at lr {} ({}), {}, seed {seed}",
-            adam.learning_rate(),
-            args.common.schedule,
-            std::any::type_name::<T>()
-        );
-    }
-    let mut reporter = Reporter::new().validation_label("test");
-    if args.common.quiet {
-        reporter = reporter.quiet();
-    }
-    let wall = Instant::now();
-    let outcome = trainer.stop_on_ctrl_c()?.fit_reporting(
-        &mut net,
-        &mut adam,
-        &mnist.train,
-        &mnist.test,
-        &mut |event| reporter.report(event),
-    )?;
-    let timing = reporter.timing();
-    drop(reporter); // clears the bar
-    if outcome.end == End::Stopped {
-        cli::say_stopped(outcome.steps_done, args.common.checkpoint.as_ref());
+    let Some(outcome) = convnet::train("SimpleConvNet", trainer, &mut net, mnist, &args.common)?
+    else {
         return Ok(End::Stopped);
-    }
-    let history = &outcome.history;
-    let last = history
-        .evaluations
-        .last()
-        .ok_or("the run made no evaluation")?;
-    let evaluating = Instant::now();
-    let test = net.evaluate(&mnist.test)?;
-    let test_seconds = evaluating.elapsed().as_secs_f64();
-    let ms_per_step = timing.training.as_secs_f64() * 1e3 / history.losses.len().max(1) as f64;
-    println!(
-        "after the last step ({}): train acc {:.4}, test acc {:.4}",
-        history.losses.len(),
-        last.train.accuracy,
-        test.accuracy
-    );
-    println!(
-        "training {:.1} s ({ms_per_step:.2} ms/step), evaluations {:.1} s, the 10,000 test images in {test_seconds:.2} s; wall {:.1} s",
-        timing.training.as_secs_f64(),
-        timing.evaluation.as_secs_f64(),
-        wall.elapsed().as_secs_f64()
-    );
-    if let Some(path) = &args.common.report {
-        let json = format!(
-            "{{\"implementation\": \"backprop\", \"dtype\": \"{}\", \"seed\": {seed}, \"steps\": {}, \
-             \"ms_per_step\": {ms_per_step}, \"test_eval_seconds\": {test_seconds}, \
-             \"wall_seconds\": {}, \"final_test_accuracy\": {}}}\n",
-            if args.common.f64 {
-                "float64"
-            } else {
-                "float32"
-            },
-            history.losses.len(),
-            wall.elapsed().as_secs_f64(),
-            test.accuracy
-        );
-        std::fs::write(path, json)?;
-    }
-    if let Some(path) = &args.common.save {
-        let overwrite = if args.common.force {
-            Overwrite::Allowed
-        } else {
-            Overwrite::Never
-        };
-        model_file::save(&net, path, overwrite)?;
-        println!("saved the parameters to {}", path.display());
-    }
-    if let Some(path) = &args.common.plot {
-        let title = format!(
-            "SimpleConvNet on MNIST: {} steps, batch 100, adam, {}",
-            history.losses.len(),
-            std::any::type_name::<T>()
-        );
-        curves::draw(path, &title, "test", &history.evaluations, &history.losses)?;
-        println!("drew the learning curves to {}", path.display());
-    }
+    };
     if let Some(path) = &args.filters {
         let to_f64 = |w: &backprop::ndarray::Array4<T>| w.mapv(|v| v.as_f64());
         let filters = Filters {

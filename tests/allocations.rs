@@ -11,6 +11,11 @@ use backprop::prelude::*;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
+#[path = "common/book_nets.rs"]
+mod book_nets;
+
+use book_nets::DeepConvNet;
+
 network! {
     struct TwoLayerNet {
         Affine(784, 50) -> Relu -> Affine(50, 10) -> SoftmaxWithLoss
@@ -179,6 +184,7 @@ warm_steps_allocate_nothing!(two_layer_f64_training_steps, TwoLayerNet, f64);
 warm_steps_allocate_nothing!(deep_f32_training_steps, Deep, f32);
 warm_steps_allocate_nothing!(convolutional_f32_training_steps, Convolved, f32);
 warm_steps_allocate_nothing!(convolutional_f64_training_steps, Convolved, f64);
+warm_steps_allocate_nothing!(deep_convolutional_f32_training_steps, DeepConvNet, f32);
 
 /// The trainer's steps allocate nothing either, with a learning-rate schedule and the
 /// best model kept: a run of nearly twice the steps (with the same evaluations, after
@@ -261,7 +267,7 @@ fn the_counter_sees_allocations() {
 }
 
 fn main() {
-    let checks: [(&str, fn()); 12] = [
+    let checks: [(&str, fn()); 13] = [
         ("the_counter_sees_allocations", the_counter_sees_allocations),
         ("two_layer_f32_training_steps", two_layer_f32_training_steps),
         ("two_layer_f64_training_steps", two_layer_f64_training_steps),
@@ -273,6 +279,10 @@ fn main() {
         (
             "convolutional_f64_training_steps",
             convolutional_f64_training_steps,
+        ),
+        (
+            "deep_convolutional_f32_training_steps",
+            deep_convolutional_f32_training_steps,
         ),
         (
             "extended_f32_adam_weight_decay_steps",
