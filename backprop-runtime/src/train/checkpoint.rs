@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
-use super::fit::Counts;
 use super::{EvaluationRecord, History, Trainer};
 use crate::data::SamplingMode;
 use crate::model_file::tensor_differences;
@@ -84,6 +83,12 @@ pub struct Checkpoint<T> {
     metadata: HashMap<String, String>,
     tensors: HashMap<String, (Vec<usize>, Vec<f64>)>,
     _float: std::marker::PhantomData<T>,
+}
+
+/// The sizes a checkpoint must agree with.
+pub(super) struct Counts {
+    pub(super) train: usize,
+    pub(super) validation: usize,
 }
 
 /// The settings that decide what a run draws and computes: a resumed run must have

@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 
 use ndarray::ArrayView2;
 
-use super::checkpoint::{self, Checkpoint, CheckpointError};
+use super::checkpoint::{self, Checkpoint, CheckpointError, Counts};
 use super::{End, EvaluationRecord, History, OPTIMISED, Outcome, Progress, Trainer};
 use crate::data::{Dataset, Sampler, SamplingMode};
 use crate::layers::Context;
@@ -163,12 +163,6 @@ struct Run<'a> {
     validation: &'a Dataset,
     /// The optimizer's rate as given: the schedule's factors multiply it.
     base_rate: f64,
-}
-
-/// The sizes a checkpoint must agree with.
-pub(super) struct Counts {
-    pub(super) train: usize,
-    pub(super) validation: usize,
 }
 
 impl Run<'_> {
