@@ -75,7 +75,7 @@ fn train<T: Float>(args: &Args, mnist: &Mnist) -> Result<End, cli::Failure> {
     let trainer = convnet::trainer(&args.common, &args.run, mnist.train.len())?;
     let mut net = DeepConvNet::<T>::new(&mut trainer.0.initialisation());
     let end = match &args.common.load {
-        Some(path) => convnet::evaluate_saved(&mut net, path, mnist)?,
+        Some(path) => convnet::evaluate_saved(&mut net, path, mnist, &args.common)?,
         None => match convnet::train("DeepConvNet", trainer, &mut net, mnist, &args.common)? {
             Some(outcome) => outcome.end,
             None => return Ok(End::Stopped),

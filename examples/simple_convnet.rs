@@ -67,7 +67,7 @@ fn train<T: Float>(args: &Args, mnist: &Mnist) -> Result<End, cli::Failure> {
     let trainer = convnet::trainer(&args.common, &args.run, mnist.train.len())?;
     let mut net = SimpleConvNet::<T>::new(&mut trainer.0.initialisation());
     if let Some(path) = &args.common.load {
-        return convnet::evaluate_saved(&mut net, path, mnist);
+        return convnet::evaluate_saved(&mut net, path, mnist, &args.common);
     }
     let initial_filters = net.conv1.W.clone();
     let Some(outcome) = convnet::train("SimpleConvNet", trainer, &mut net, mnist, &args.common)?

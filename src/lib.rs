@@ -91,9 +91,13 @@ pub use backprop_runtime::{
     Network, Optimizer, Parameter, ParameterMut, Result, Sgd, Summary, Targets, WeightInit,
 };
 pub use backprop_runtime::{
-    autograd, data, gradient_check, init, layers, model_file, ndarray, network, optim, parallel,
-    rand, train,
+    autograd, data, export, gradient_check, init, layers, model_file, ndarray, network, optim,
+    parallel, rand, train,
 };
+
+/// Saving a network as an ONNX model (feature `onnx`, on by default).
+#[cfg(feature = "onnx")]
+pub use backprop_runtime::onnx;
 
 /// Re-exported for the code `network!` generates; not public API.
 #[doc(hidden)]

@@ -11,6 +11,7 @@ mod batch;
 mod buffer;
 pub mod data;
 mod error;
+pub mod export;
 mod float;
 // Public for the kernel benchmarks and their tests; not API a network's user needs.
 #[doc(hidden)]
@@ -21,6 +22,8 @@ pub mod layers;
 mod linalg;
 pub mod model_file;
 pub mod network;
+#[cfg(feature = "onnx")]
+pub mod onnx;
 pub mod optim;
 pub mod parallel;
 #[doc(hidden)]

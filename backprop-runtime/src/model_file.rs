@@ -101,15 +101,7 @@ pub fn save<T: Float, N: Network<T>>(
     path: &Path,
     overwrite: Overwrite,
 ) -> Result<(), ModelFileError> {
-    let mut not_finite = None;
-    visit_tensors(network, &mut |name, tensor| {
-        if not_finite.is_none()
-            && let Some(v) = tensor.iter().find(|v| !v.is_finite())
-        {
-            not_finite = Some((name, v.as_f64()));
-        }
-    });
-    if let Some((name, value)) = not_finite {
+    if let Some((name, value)) = first_not_finite(network) {
         return Err(ModelFileError::NotFinite {
             path: path.into(),
             name: name.to_owned(),
@@ -210,6 +202,21 @@ pub fn load<T: Float, N: Network<T>>(network: &mut N, path: &Path) -> Result<(),
     network.visit_parameters_mut(&mut |p| assign(p.name, p.value));
     network.visit_state_mut(&mut assign);
     Ok(())
+}
+
+/// The name of the first tensor holding a value that is not finite, and that value.
+pub(crate) fn first_not_finite<T: Float, N: Network<T>>(
+    network: &N,
+) -> Option<(&'static str, f64)> {
+    let mut not_finite = None;
+    visit_tensors(network, &mut |name, tensor| {
+        if not_finite.is_none()
+            && let Some(v) = tensor.iter().find(|v| !v.is_finite())
+        {
+            not_finite = Some((name, v.as_f64()));
+        }
+    });
+    not_finite
 }
 
 /// Every tensor a model file holds: the parameters, then the persistent state.

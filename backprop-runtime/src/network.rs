@@ -103,6 +103,12 @@ pub trait Network<T: Float>: Sized + Sync {
         t: &Targets<'_, T>,
     ) -> std::result::Result<TapeRun<T>, TapeError>;
 
+    /// The network's inference graph in standard ONNX operators: each layer's own
+    /// nodes in order, parameters by the book's names, ending in the scores or, with
+    /// [`Output::Probabilities`](crate::export::Output), their softmax. `onnx::save`
+    /// (feature `onnx`) writes it as an ONNX model.
+    fn export(&self, output: crate::export::Output) -> crate::export::Graph<T>;
+
     /// The layers, their output shapes and parameter counts, printable as a table
     /// (also `Net::summary()`, without a network).
     fn summary(&self) -> crate::Summary;

@@ -1,13 +1,14 @@
 //! What the MNIST examples share on their command lines: the common options, the
 //! exit status, `--threads`,
-//! download lines, `--load` of a model or a checkpoint, what a stopped run says, and
-//! the `--schedule` option.
+//! download lines, `--load` of a model or a checkpoint, `--onnx`, what a stopped run
+//! says, and the `--schedule` option.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use backprop::data::DownloadEvent;
-use backprop::model_file::{self, ModelFileError};
+use backprop::export::Output;
+use backprop::model_file::{self, ModelFileError, Overwrite};
 use backprop::train::{Checkpoint, Constant, End, Schedule, StepDecay, WarmupCosine};
 use backprop::{Float, Network};
 
@@ -47,6 +48,13 @@ pub struct Common {
     /// the same or a greater length).
     #[arg(long, value_name = "FILE")]
     pub resume: Option<PathBuf>,
+    /// Export the trained network (with --load, the loaded one) to FILE as an ONNX
+    /// model, for onnxruntime and the other ONNX engines.
+    #[arg(long, value_name = "FILE")]
+    pub onnx: Option<PathBuf>,
+    /// With --onnx: the model outputs the class probabilities instead of the scores.
+    #[arg(long, requires = "onnx")]
+    pub onnx_probabilities: bool,
     /// Let the files this run writes replace existing ones.
     #[arg(long)]
     pub force: bool,
@@ -98,6 +106,31 @@ pub fn load_model<T: Float, N: Network<T>>(network: &mut N, path: &Path) -> Resu
         }
         loaded => Ok(loaded?),
     }
+}
+
+/// `--save FILE` and `--onnx FILE`: the network as a model file and as an ONNX model,
+/// replacing existing files only with `--force`.
+pub fn save_model<T: Float, N: Network<T>>(network: &N, common: &Common) -> Result<(), Failure> {
+    let overwrite = if common.force {
+        Overwrite::Allowed
+    } else {
+        Overwrite::Never
+    };
+    if let Some(path) = &common.save {
+        model_file::save(network, path, overwrite)?;
+        println!("saved the parameters to {}", path.display());
+    }
+    if let Some(path) = &common.onnx {
+        let output = if common.onnx_probabilities {
+            Output::Probabilities
+        } else {
+            Output::Scores
+        };
+        backprop::onnx::save(network, path, output, overwrite)
+            .map_err(|e| format!("--onnx: {e}"))?;
+        println!("exported the network to {} (ONNX)", path.display());
+    }
+    Ok(())
 }
 
 /// What a run stopped by Ctrl-C after `steps` steps says.

@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use backprop::data::{self, Mnist};
-use backprop::model_file::{self, Overwrite};
 use backprop::optim::Adam;
 use backprop::prelude::*;
 use backprop::train::{End, Length, Outcome, Reporter, Trainer};
@@ -32,7 +31,7 @@ pub struct RunOptions {
 /// without `--force`, and loads the data, which must be of 28×28 images.
 pub fn prepare(common: &cli::Common, outputs: &[&Option<PathBuf>]) -> Result<Mnist, cli::Failure> {
     cli::set_threads(common.threads)?;
-    for path in [&common.save, &common.plot]
+    for path in [&common.save, &common.plot, &common.onnx]
         .iter()
         .chain(outputs)
         .copied()
@@ -81,11 +80,13 @@ pub fn trainer(
     Ok((trainer.schedule(schedule), seed))
 }
 
-/// `--load FILE`: the model's test accuracy and how long its evaluation took.
+/// `--load FILE`: the model's test accuracy and how long its evaluation took; then
+/// `--onnx` if given.
 pub fn evaluate_saved<T: Float, N: Network<T>>(
     net: &mut N,
     path: &std::path::Path,
     mnist: &Mnist,
+    common: &cli::Common,
 ) -> Result<End, cli::Failure> {
     cli::load_model(net, path)?;
     let started = Instant::now();
@@ -96,6 +97,7 @@ pub fn evaluate_saved<T: Float, N: Network<T>>(
         test.accuracy,
         started.elapsed().as_secs_f64()
     );
+    cli::save_model(net, common)?;
     Ok(End::Finished)
 }
 
@@ -170,15 +172,7 @@ pub fn train<T: Float, N: Network<T>>(
         );
         std::fs::write(path, json)?;
     }
-    if let Some(path) = &common.save {
-        let overwrite = if common.force {
-            Overwrite::Allowed
-        } else {
-            Overwrite::Never
-        };
-        model_file::save(net, path, overwrite)?;
-        println!("saved the parameters to {}", path.display());
-    }
+    cli::save_model(net, common)?;
     if let Some(path) = &common.plot {
         let title = format!(
             "{name} on MNIST: {steps} steps, batch 100, adam, {}",

@@ -17,7 +17,6 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use backprop::data::{self, Mnist, SamplingMode};
-use backprop::model_file::{self, Overwrite};
 use backprop::optim;
 use backprop::prelude::*;
 use backprop::train::{End, Length, Reporter, Trainer};
@@ -84,7 +83,10 @@ fn run(args: &Args) -> Result<End, cli::Failure> {
     cli::set_threads(args.common.threads)?;
     // Checked before training, so that a long run is not lost at the end (the trainer
     // checks the checkpoint path itself).
-    for path in [&args.common.save, &args.common.plot].into_iter().flatten() {
+    for path in [&args.common.save, &args.common.plot, &args.common.onnx]
+        .into_iter()
+        .flatten()
+    {
         figure::check_new(path, args.common.force)?;
     }
     let wall = Instant::now();
@@ -168,6 +170,7 @@ fn train<T: Float>(args: &Args, mnist: &Mnist) -> Result<End, cli::Failure> {
             test.accuracy,
             started.elapsed().as_secs_f64()
         );
+        cli::save_model(&network, &args.common)?;
         return Ok(End::Finished);
     }
     // Refused before anything is trained: an initialisation that makes no sense too.
@@ -295,15 +298,7 @@ fn train<T: Float>(args: &Args, mnist: &Mnist) -> Result<End, cli::Failure> {
         // A machine-readable report of this run, rewritten each time (unlike --save).
         std::fs::write(path, json)?;
     }
-    if let Some(path) = &args.common.save {
-        let overwrite = if args.common.force {
-            Overwrite::Allowed
-        } else {
-            Overwrite::Never
-        };
-        model_file::save(&network, path, overwrite)?;
-        println!("saved the parameters to {}", path.display());
-    }
+    cli::save_model(&network, &args.common)?;
     if let Some(path) = &args.common.plot {
         let title = format!(
             "784-50-10 on MNIST: {steps} steps, batch {}, {} lr {}, init std {}, {}",

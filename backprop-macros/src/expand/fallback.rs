@@ -114,6 +114,7 @@ pub fn fallback(net: &Partial) -> TokenStream {
             fn visit_state(&self, visit: &mut dyn FnMut(&'static str, ::backprop::ndarray::ArrayViewD<'_, T>)) { #body }
             fn visit_state_mut(&mut self, visit: &mut dyn FnMut(&'static str, ::backprop::ndarray::ArrayViewMutD<'_, T>)) { #body }
             fn summary(&self) -> ::backprop::Summary { #body }
+            fn export(&self, output: ::backprop::export::Output) -> ::backprop::export::Graph<T> { #body }
             fn tape(&self, x: ::backprop::ndarray::ArrayView2<'_, T>, t: &::backprop::Targets<'_, T>) -> ::core::result::Result<::backprop::network::TapeRun<T>, ::backprop::autograd::TapeError> { #body }
         }
     }

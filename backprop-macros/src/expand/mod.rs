@@ -2,6 +2,7 @@
 //! straight-line calls for every layer, one module per concern.
 
 mod conditions;
+mod export;
 mod fallback;
 mod inference;
 mod parameters;
@@ -33,6 +34,7 @@ pub fn expand(net: &Network) -> TokenStream {
         training::trait_items(net),
         parameters::trait_items(net),
         tape::trait_items(net),
+        export::trait_items(net),
         summary::trait_items(net),
     ];
     let ident = &net.ident;

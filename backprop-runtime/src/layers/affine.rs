@@ -5,6 +5,7 @@ use super::{
     visit_weight_and_bias_mut,
 };
 use crate::autograd::{TapeError, Var};
+use crate::export::{Graph, Value};
 use crate::{Buffer, Error, Float, Result, WeightInit, init, linalg};
 
 /// A fully connected layer: `out = x · W + b` (the book's `Affine`).
@@ -149,6 +150,16 @@ impl<T: Float, const IN: usize, const OUT: usize> Layer<T> for Affine<T, IN, OUT
     }
 
     /// `x · W + b`, with `x` flattened to rows first as the book's Affine does.
+    /// `Gemm(x, W, b)` on the flattened input: W is stored `in × out`, as Gemm reads it.
+    fn export(&self, graph: &mut Graph<T>, x: Value) -> Value {
+        let x = graph.flat(x);
+        let (w, b) = (
+            graph.parameter(self.W.view().into_dyn()),
+            graph.parameter(self.b.view().into_dyn()),
+        );
+        graph.node("Gemm", &[&x.name, &w, &b], vec![], vec![OUT])
+    }
+
     fn tape(&self, x: &Var<T>, leaves: &mut Vec<Var<T>>) -> std::result::Result<Var<T>, TapeError> {
         let (w, b) = (Var::leaf(self.W.clone()), Var::leaf(self.b.clone()));
         let y = x.matmul(&w)?.add(&b)?;

@@ -2,6 +2,7 @@ use ndarray::{Array1, ArrayView2, Axis, Zip};
 
 use super::{Context, Init, Layer, Mode, ParameterVisit, ParameterVisitMut, Role};
 use crate::autograd::{TapeError, Var};
+use crate::export::{Graph, Value};
 use crate::{Buffer, Float};
 
 /// The arguments of a `BatchNorm` declaration.
@@ -258,6 +259,28 @@ impl<T: Float, const N: usize> Layer<T> for BatchNorm<T, N> {
     }
 
     /// The training form, with the batch's statistics: `γ·(x − μ)/√(σ² + ε) + β`.
+    /// Inference's transform `γ·(x − μ)/√(σ² + ε) + β` folded into `x·scale + shift`,
+    /// two constants in the shape of one sample (C, H, W after a convolution).
+    fn export(&self, graph: &mut Graph<T>, x: Value) -> Value {
+        let eps = T::from_f64(self.config.eps);
+        let scale = Zip::from(&self.gamma)
+            .and(&self.running_var)
+            .map_collect(|&g, &v| g / (v + eps).sqrt());
+        let shift = Zip::from(&self.beta)
+            .and(&self.running_mean)
+            .and(&scale)
+            .map_collect(|&b, &m, &s| b - m * s);
+        let per_sample = |values: ndarray::Array1<T>| {
+            values
+                .into_shape_with_order(x.shape.clone())
+                .expect("a BatchNorm's width is its input's")
+        };
+        let scale = graph.constant("scale", per_sample(scale).view());
+        let shift = graph.constant("shift", per_sample(shift).view());
+        let scaled = graph.node("Mul", &[&x.name, &scale], vec![], x.shape.clone());
+        graph.node("Add", &[&scaled.name, &shift], vec![], x.shape)
+    }
+
     fn tape(&self, x: &Var<T>, leaves: &mut Vec<Var<T>>) -> Result<Var<T>, TapeError> {
         let (gamma, beta) = (Var::leaf(self.gamma.clone()), Var::leaf(self.beta.clone()));
         let xc = x.sub(&x.mean_axis(0)?)?;

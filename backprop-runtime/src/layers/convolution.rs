@@ -7,6 +7,7 @@ use super::{
     visit_weight_and_bias_mut,
 };
 use crate::autograd::{TapeError, Var};
+use crate::export::{Attribute, Graph, Value};
 use crate::{Buffer, Error, Float, Result, WeightInit, init};
 
 pub use columns::{BackwardScratch, Geometry};
@@ -268,6 +269,23 @@ impl<
 
     /// im2col as a gather (zeros in the padding), one product with the filters as
     /// `C·FH·FW × FN`, the bias, and a gather back to `FN × OH × OW` order.
+    /// `Conv(x, W, b)`: W is already `(FN, C, FH, FW)`, ONNX's OIHW.
+    fn export(&self, graph: &mut Graph<T>, x: Value) -> Value {
+        let geometry = Self::GEOMETRY;
+        let (w, b) = (
+            graph.parameter(self.W.view().into_dyn()),
+            graph.parameter(self.b.view().into_dyn()),
+        );
+        let (stride, pad) = (STRIDE as i64, PAD as i64);
+        let attributes = vec![
+            ("kernel_shape", Attribute::Ints(vec![FH as i64, FW as i64])),
+            ("strides", Attribute::Ints(vec![stride, stride])),
+            ("pads", Attribute::Ints(vec![pad, pad, pad, pad])),
+        ];
+        let shape = vec![FN, geometry.output_height(), geometry.output_width()];
+        graph.node("Conv", &[&x.name, &w, &b], attributes, shape)
+    }
+
     fn tape(&self, x: &Var<T>, leaves: &mut Vec<Var<T>>) -> std::result::Result<Var<T>, TapeError> {
         let g = Self::GEOMETRY;
         let (depth, pixels) = (g.depth(), g.pixels());

@@ -2,6 +2,7 @@ use ndarray::{ArrayView2, Zip};
 
 use super::{Context, Init, Layer, Mode};
 use crate::autograd::{TapeError, Var};
+use crate::export::{Graph, Value};
 use crate::{Buffer, Float};
 
 /// The arguments of a `Dropout` declaration.
@@ -156,6 +157,17 @@ impl<T: Float, const N: usize> Layer<T> for Dropout<T, N> {
     }
 
     /// `x` times the mask of the last `forward`, a constant.
+    /// Inference's scale as a `Mul` by a scalar constant in the book's form; nothing in
+    /// the inverted form, whose inference is the identity.
+    fn export(&self, graph: &mut Graph<T>, x: Value) -> Value {
+        if self.config.inverted {
+            return x;
+        }
+        let scale = ndarray::arr0(self.inference_scale()).into_dyn();
+        let scale = graph.constant("scale", scale.view());
+        graph.node("Mul", &[&x.name, &scale], vec![], x.shape)
+    }
+
     fn tape(&self, x: &Var<T>, _: &mut Vec<Var<T>>) -> Result<Var<T>, TapeError> {
         x.mul(&Var::constant(self.mask.view().to_owned()))
     }

@@ -28,6 +28,7 @@ use std::fmt;
 use ndarray::{Array, Array1, ArrayView2, ArrayViewD, ArrayViewMutD, Dimension};
 
 use crate::autograd::{TapeError, Var};
+use crate::export::{Graph, Output, Value};
 use crate::{Float, Result, Targets, WeightInit};
 
 pub use affine::{Affine, AffineConfig};
@@ -213,6 +214,11 @@ pub trait Layer<T: Float>: Clone + fmt::Debug + Send + Sync {
     /// The layer's forward pass on the autograd tape, for checking `backward`: each
     /// parameter becomes a leaf pushed onto `leaves`, in visiting order.
     fn tape(&self, x: &Var<T>, leaves: &mut Vec<Var<T>>) -> std::result::Result<Var<T>, TapeError>;
+
+    /// The layer's inference pass as standard ONNX operators: adds to `graph` the nodes
+    /// that compute it from `x`, its parameters through
+    /// [`Graph::parameter`] in visiting order, and returns the value it writes.
+    fn export(&self, graph: &mut Graph<T>, x: Value) -> Value;
 }
 
 /// The last layer of a network: it compares the scores with the targets, and its
@@ -242,4 +248,8 @@ pub trait Loss<T: Float>: Clone + fmt::Debug + Send + Sync {
 
     /// The mean loss on the autograd tape.
     fn tape(&self, scores: &Var<T>, t: &Targets<'_, T>) -> std::result::Result<Var<T>, TapeError>;
+
+    /// What an exported graph computes from the scores: `output` says whether the
+    /// scores themselves or the probabilities (see [`Layer::export`]).
+    fn export(&self, graph: &mut Graph<T>, scores: Value, output: Output) -> Value;
 }

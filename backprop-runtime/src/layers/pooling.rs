@@ -2,6 +2,7 @@ use ndarray::ArrayView2;
 
 use super::{Context, Init, Layer};
 use crate::autograd::{TapeError, Var};
+use crate::export::{Attribute, Graph, Value};
 use crate::parallel;
 use crate::{Buffer, Float};
 
@@ -215,6 +216,23 @@ impl<
 
     fn output(&self) -> ArrayView2<'_, T> {
         self.out.view()
+    }
+
+    /// ONNX's `MaxPool` with the same window and stride, no padding.
+    fn export(&self, graph: &mut Graph<T>, x: Value) -> Value {
+        let attributes = vec![
+            ("kernel_shape", Attribute::Ints(vec![PH as i64, PW as i64])),
+            (
+                "strides",
+                Attribute::Ints(vec![STRIDE as i64, STRIDE as i64]),
+            ),
+        ];
+        graph.node(
+            "MaxPool",
+            &[&x.name],
+            attributes,
+            vec![C, Self::OH, Self::OW],
+        )
     }
 
     fn tape(&self, x: &Var<T>, _: &mut Vec<Var<T>>) -> Result<Var<T>, TapeError> {

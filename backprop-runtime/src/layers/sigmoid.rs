@@ -3,6 +3,7 @@ use ndarray::ArrayView2;
 use super::elementwise::{gradient_from_output, map_into};
 use super::{Context, Init, Layer};
 use crate::autograd::{TapeError, Var};
+use crate::export::{Graph, Value};
 use crate::{Buffer, Float};
 
 /// `1 / (1 + e^(−x))`, element by element (the book's `Sigmoid`).
@@ -76,6 +77,11 @@ impl<T: Float, const N: usize> Layer<T> for Sigmoid<T, N> {
 
     fn output(&self) -> ArrayView2<'_, T> {
         self.out.view()
+    }
+
+    /// ONNX's `Sigmoid`.
+    fn export(&self, graph: &mut Graph<T>, x: Value) -> Value {
+        graph.node("Sigmoid", &[&x.name], vec![], x.shape)
     }
 
     fn tape(&self, x: &Var<T>, _: &mut Vec<Var<T>>) -> Result<Var<T>, TapeError> {

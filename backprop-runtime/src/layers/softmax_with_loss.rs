@@ -2,6 +2,7 @@ use ndarray::{ArrayView1, ArrayView2, ArrayViewMut2, Zip};
 
 use super::Loss;
 use crate::autograd::{TapeError, Var};
+use crate::export::{Attribute, Graph, Output, Value};
 use crate::{Buffer, Float, Result, Targets};
 
 /// Softmax followed by cross-entropy, the book's `SoftmaxWithLoss`: the last layer of a
@@ -121,6 +122,19 @@ impl<T: Float, const N: usize> Loss<T> for SoftmaxWithLoss<T, N> {
 
     fn total_loss(scores: ArrayView2<'_, T>, t: &Targets<'_, T>, offset: usize) -> T {
         cross_entropy_of_scores(scores, t, offset)
+    }
+
+    /// Nothing for scores; ONNX's `Softmax` over the classes for probabilities.
+    fn export(&self, graph: &mut Graph<T>, scores: Value, output: Output) -> Value {
+        match output {
+            Output::Scores => scores,
+            Output::Probabilities => graph.node(
+                "Softmax",
+                &[&scores.name],
+                vec![("axis", Attribute::Int(1))],
+                scores.shape,
+            ),
+        }
     }
 
     fn tape(&self, scores: &Var<T>, t: &Targets<'_, T>) -> std::result::Result<Var<T>, TapeError> {

@@ -3,6 +3,7 @@ use ndarray::ArrayView2;
 use super::elementwise::{gradient_from_output, map_into};
 use super::{Context, Init, Layer};
 use crate::autograd::{TapeError, Var};
+use crate::export::{Graph, Value};
 use crate::{Buffer, Float};
 
 /// `tanh(x)`, element by element: the activation of the book's chapter 6 weight
@@ -69,6 +70,11 @@ impl<T: Float, const N: usize> Layer<T> for Tanh<T, N> {
 
     fn output(&self) -> ArrayView2<'_, T> {
         self.out.view()
+    }
+
+    /// ONNX's `Tanh`.
+    fn export(&self, graph: &mut Graph<T>, x: Value) -> Value {
+        graph.node("Tanh", &[&x.name], vec![], x.shape)
     }
 
     fn tape(&self, x: &Var<T>, _: &mut Vec<Var<T>>) -> Result<Var<T>, TapeError> {
