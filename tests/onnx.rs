@@ -302,6 +302,8 @@ fn dense_networks_in_f64_run_in_onnxruntime_as_in_backprop() {
     let _ = engines.check::<f64>();
 }
 
+/// The convolutional nets are checked in f32 only: onnxruntime has no f64 `Conv`
+/// ("NOT_IMPLEMENTED: Could not find an implementation for Conv(11)").
 #[test]
 #[ignore = "needs onnx and onnxruntime: run with BACKPROP_ONNX_PYTHON=<python with both> and --ignored (.ci/run does)"]
 fn every_network_in_f32_runs_in_onnxruntime_as_in_backprop() {
