@@ -4,11 +4,12 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::signatures::Signatures;
 use super::{layer_trait, layer_type};
 use crate::model::Network;
 
 /// `export` of the `Network` implementation.
-pub fn trait_items(net: &Network) -> TokenStream {
+pub fn trait_items(net: &Network, signatures: &Signatures) -> TokenStream {
     let input_shape = net.input.axes();
     let layers = net.layers.iter().map(|layer| {
         let (field, ty, layer_trait) = (&layer.field, layer_type(layer), layer_trait(layer));
@@ -33,8 +34,9 @@ pub fn trait_items(net: &Network) -> TokenStream {
             let x = <#ty as #layer_trait>::export(&self.#field, &mut graph, x, output);
         }
     };
+    let export = signatures.export();
     quote! {
-        fn export(&self, output: ::backprop::export::Output) -> ::backprop::export::Graph<T> {
+        #export {
             let mut graph = ::backprop::export::Graph::new(&[#(#input_shape),*]);
             let x = graph.input();
             #(#layers)*

@@ -5,7 +5,8 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::layer_type;
+use super::signatures::Signatures;
+use super::{Names, layer_type};
 use crate::model::Partial;
 use crate::shape::Dim;
 
@@ -13,8 +14,8 @@ pub fn fallback(net: &Partial) -> TokenStream {
     let Partial {
         attrs, vis, ident, ..
     } = net;
-    let gradients = format_ident!("{}Gradients", ident);
-    let scratch = format_ident!("{}Scratch", ident);
+    let names = Names::of(ident);
+    let (gradients, scratch) = (&names.gradients, &names.scratch);
     // A field name given twice is one of the mistakes: the first keeps it.
     let mut taken = Vec::new();
     let mut fields = Vec::new();
@@ -38,17 +39,14 @@ pub fn fallback(net: &Partial) -> TokenStream {
             quote!(pub #name: ::backprop::ndarray::Array<T, ::backprop::ndarray::#dim>)
         })
         .collect();
-    // Unknown widths become parameters of the methods, for the caller to fix.
-    let (input, input_generic) = width(net.input.as_ref(), quote!(IN));
-    let (output, output_generic) = width(net.output.as_ref(), quote!(OUT));
-    let generics = quote!(<#input_generic #output_generic>);
-    let as_batch = quote!(impl ::backprop::AsBatch<T, #input>);
-    let batch_in = quote!(::backprop::Batch<T, #input>);
-    let batch_out = quote!(::backprop::Batch<T, #output>);
-    let targets = quote!(impl ::core::convert::Into<::backprop::Targets<'t, T>>);
-    let result = quote!(::backprop::Result);
+    // Unknown widths become const parameters of the methods, for the caller to fix.
+    let signatures = Signatures::new(&names, net.input.as_ref(), net.output.as_ref());
     let message = format!("`{ident}` has mistakes in its declaration");
     let body = quote!(::core::unreachable!(#message));
+    let inherent = signatures.inherent();
+    let tensors = signatures.named_gradients();
+    let summary = signatures.summary_of_type();
+    let trait_methods = signatures.trait_methods();
     let constant = |dim: Option<&Dim>| match dim {
         Some(dim) => quote!(#dim),
         None => quote!(0),
@@ -72,31 +70,23 @@ pub fn fallback(net: &Partial) -> TokenStream {
             pub __float: ::core::marker::PhantomData<T>,
         }
 
+        #[allow(clippy::all)]
+        impl<T: ::backprop::Float> ::backprop::NamedTensors<T> for #gradients<T> {
+            #tensors { #body }
+        }
+
         #[derive(Debug, Default)]
         #[allow(dead_code)]
         #vis struct #scratch<T: ::backprop::Float = f32>(::core::marker::PhantomData<T>);
 
         #[allow(dead_code, unused_variables, clippy::all)]
         impl<T: ::backprop::Float> #ident<T> {
-            pub fn new<R: ::backprop::rand::Rng + ?Sized>(rng: &mut R) -> Self { #body }
-            pub fn with_weight_init_std<R: ::backprop::rand::Rng + ?Sized>(weight_init_std: f64, rng: &mut R) -> Self { #body }
-            pub fn from_model_file(path: &::std::path::Path) -> ::core::result::Result<Self, ::backprop::model_file::ModelFileError> { #body }
-            pub fn with_weight_init<R: ::backprop::rand::Rng + ?Sized>(init: ::backprop::WeightInit, rng: &mut R) -> Self { #body }
-            pub fn predict #generics (&self, x: &#as_batch) -> #batch_out { #body }
-            pub fn predict_into #generics (&self, x: &#as_batch, scratch: &mut #scratch<T>, out: &mut #batch_out) { #body }
-            pub fn probabilities #generics (&self, x: &#as_batch) -> #batch_out { #body }
-            pub fn loss<'t, #input_generic>(&self, x: &#as_batch, t: #targets) -> #result<T> { #body }
-            pub fn accuracy<'t, #input_generic>(&self, x: &#as_batch, t: #targets) -> #result<f64> { #body }
-            pub fn gradient<'t, #input_generic>(&mut self, x: &#as_batch, t: #targets) -> #result<T> { #body }
-            pub fn gradient_with<'t, #input_generic>(&mut self, x: &#as_batch, t: #targets, context: &mut ::backprop::__private::Context<'_>, weight_decay: f64) -> #result<T> { #body }
-            pub fn input_gradient<'t, #input_generic>(&mut self, x: &#as_batch, t: #targets) -> #result<#batch_in> { #body }
-            pub fn gradients(&self) -> #gradients<T> { #body }
-            pub fn numerical_gradient<'t, #input_generic>(&mut self, x: &#as_batch, t: #targets) -> #result<#gradients<T>> { #body }
+            #(#inherent { #body })*
         }
 
         #[allow(dead_code, clippy::all)]
         impl #ident {
-            pub fn summary() -> ::backprop::Summary { #body }
+            #summary { #body }
         }
 
         #[allow(unused_variables, clippy::all)]
@@ -105,25 +95,7 @@ pub fn fallback(net: &Partial) -> TokenStream {
             const OUTPUT_WIDTH: usize = #output_width;
             const PARAMETER_COUNT: usize = 0;
             type Scratch = #scratch<T>;
-            fn infer<'s>(&self, x: ::backprop::ndarray::ArrayView2<'_, T>, scratch: &'s mut #scratch<T>) -> ::backprop::ndarray::ArrayView2<'s, T> { #body }
-            fn train_step(&mut self, x: ::backprop::ndarray::ArrayView2<'_, T>, t: &::backprop::Targets<'_, T>, context: &mut ::backprop::__private::Context<'_>) -> #result<T> { #body }
-            fn train_loss(&mut self, x: ::backprop::ndarray::ArrayView2<'_, T>, t: &::backprop::Targets<'_, T>, context: &mut ::backprop::__private::Context<'_>) -> #result<T> { #body }
-            fn total_loss(scores: ::backprop::ndarray::ArrayView2<'_, T>, t: &::backprop::Targets<'_, T>, offset: usize) -> T { #body }
-            fn visit_parameters(&self, visit: &mut dyn FnMut(::backprop::Parameter<'_, T>)) { #body }
-            fn visit_parameters_mut(&mut self, visit: &mut ::backprop::network::ParameterVisitor<'_, T>) { #body }
-            fn visit_state(&self, visit: &mut dyn FnMut(&'static str, ::backprop::ndarray::ArrayViewD<'_, T>)) { #body }
-            fn visit_state_mut(&mut self, visit: &mut dyn FnMut(&'static str, ::backprop::ndarray::ArrayViewMutD<'_, T>)) { #body }
-            fn summary(&self) -> ::backprop::Summary { #body }
-            fn export(&self, output: ::backprop::export::Output) -> ::backprop::export::Graph<T> { #body }
-            fn tape(&self, x: ::backprop::ndarray::ArrayView2<'_, T>, t: &::backprop::Targets<'_, T>) -> ::core::result::Result<::backprop::network::TapeRun<T>, ::backprop::autograd::TapeError> { #body }
+            #(#trait_methods { #body })*
         }
-    }
-}
-
-/// A known width as a generic argument, or a const parameter named `name` to declare.
-fn width(dim: Option<&Dim>, name: TokenStream) -> (TokenStream, TokenStream) {
-    match dim {
-        Some(dim) => (dim.generic_arg(), quote!()),
-        None => (name.clone(), quote!(const #name: usize,)),
     }
 }

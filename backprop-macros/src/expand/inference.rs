@@ -3,11 +3,12 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::signatures::Signatures;
 use super::{Names, layer_type};
 use crate::model::Network;
 
 /// The scratch struct and the inherent inference methods.
-pub fn expand(net: &Network, names: &Names) -> TokenStream {
+pub fn expand(net: &Network, names: &Names, signatures: &Signatures) -> TokenStream {
     let Network { vis, ident, .. } = net;
     let scratch = &names.scratch;
     let fields = net.layers.iter().map(|layer| {
@@ -17,10 +18,13 @@ pub fn expand(net: &Network, names: &Names) -> TokenStream {
     let doc = format!(
         " What [`{ident}`]'s inference writes into, layer by layer: `Default::default()` makes an empty one, which grows on first use."
     );
-    let input = net.input.width().generic_arg();
-    let output = net.loss.output.width().generic_arg();
-    let as_batch = quote!(impl ::backprop::AsBatch<T, #input>);
-    let batch_out = quote!(::backprop::Batch<T, #output>);
+    let (predict, predict_into, probabilities, loss, accuracy) = (
+        signatures.predict(),
+        signatures.predict_into(),
+        signatures.probabilities(),
+        signatures.loss(),
+        signatures.accuracy(),
+    );
     quote! {
         #[doc = #doc]
         #[derive(Debug, Default)]
@@ -30,37 +34,29 @@ pub fn expand(net: &Network, names: &Names) -> TokenStream {
 
         impl<T: ::backprop::Float> #ident<T> {
             /// The scores (before softmax) for every row of `x`. Needs only `&self`.
-            pub fn predict(&self, x: &#as_batch) -> #batch_out {
+            #predict {
                 ::backprop::__private::predict(self, x.as_batch())
             }
 
             /// The scores for every row of `x` into `out`, reusing `scratch`: once both
             /// have grown to the batch size, this allocates nothing.
-            pub fn predict_into(&self, x: &#as_batch, scratch: &mut #scratch<T>, out: &mut #batch_out) {
+            #predict_into {
                 ::backprop::__private::predict_into(self, x.as_batch(), scratch, out)
             }
 
             /// The class probabilities (softmax of the scores) for every row of `x`.
-            pub fn probabilities(&self, x: &#as_batch) -> #batch_out {
+            #probabilities {
                 ::backprop::__private::probabilities(self.predict(x))
             }
 
             /// The mean loss over `x` against `t` (labels or one-hot rows).
-            pub fn loss<'t>(
-                &self,
-                x: &#as_batch,
-                t: impl ::core::convert::Into<::backprop::Targets<'t, T>>,
-            ) -> ::backprop::Result<T> {
+            #loss {
                 let evaluation = ::backprop::__private::evaluate(self, x.as_batch(), &t.into())?;
                 Ok(<T as ::backprop::Float>::from_f64(evaluation.loss))
             }
 
             /// The fraction of rows of `x` whose highest score is the target class.
-            pub fn accuracy<'t>(
-                &self,
-                x: &#as_batch,
-                t: impl ::core::convert::Into<::backprop::Targets<'t, T>>,
-            ) -> ::backprop::Result<f64> {
+            #accuracy {
                 Ok(::backprop::__private::evaluate(self, x.as_batch(), &t.into())?.accuracy)
             }
         }
@@ -68,21 +64,18 @@ pub fn expand(net: &Network, names: &Names) -> TokenStream {
 }
 
 /// `Scratch` and `infer` of the `Network` implementation.
-pub fn trait_items(net: &Network, names: &Names) -> TokenStream {
+pub fn trait_items(net: &Network, names: &Names, signatures: &Signatures) -> TokenStream {
     let scratch = &names.scratch;
     let steps = net.layers.iter().enumerate().map(|(i, layer)| {
         let (field, ty) = (&layer.field, layer_type(layer));
         let input = if i == 0 { quote!(x) } else { quote!(h) };
         quote!(let h = <#ty as ::backprop::layers::Layer<T>>::infer(&self.#field, #input, &mut scratch.#field);)
     });
+    let infer = signatures.infer();
     quote! {
         type Scratch = #scratch<T>;
 
-        fn infer<'s>(
-            &self,
-            x: ::backprop::ndarray::ArrayView2<'_, T>,
-            scratch: &'s mut #scratch<T>,
-        ) -> ::backprop::ndarray::ArrayView2<'s, T> {
+        #infer {
             #(#steps)*
             h
         }

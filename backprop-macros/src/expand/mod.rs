@@ -6,6 +6,7 @@ mod export;
 mod fallback;
 mod inference;
 mod parameters;
+mod signatures;
 mod structure;
 mod summary;
 mod tape;
@@ -16,29 +17,31 @@ use quote::{format_ident, quote};
 use syn::Ident;
 
 use crate::model::{Layer, Network};
+use signatures::Signatures;
 
 pub use fallback::fallback;
 
 pub fn expand(net: &Network) -> TokenStream {
     let names = Names::of(&net.ident);
+    let (input, output) = (net.input.width(), net.loss.output.width());
+    let signatures = &Signatures::new(&names, Some(&input), Some(&output));
     let items = [
-        structure::expand(net),
-        inference::expand(net, &names),
-        parameters::expand(net, &names),
-        training::expand(net),
-        summary::expand(net),
+        structure::expand(net, signatures),
+        inference::expand(net, &names, signatures),
+        parameters::expand(net, &names, signatures),
+        training::expand(net, signatures),
+        summary::expand(net, signatures),
         conditions::expand(&net.deferred),
     ];
     let trait_items = [
-        inference::trait_items(net, &names),
-        training::trait_items(net),
-        parameters::trait_items(net),
-        tape::trait_items(net),
-        export::trait_items(net),
-        summary::trait_items(net),
+        inference::trait_items(net, &names, signatures),
+        training::trait_items(net, signatures),
+        parameters::trait_items(net, signatures),
+        tape::trait_items(net, signatures),
+        export::trait_items(net, signatures),
+        summary::trait_items(net, signatures),
     ];
     let ident = &net.ident;
-    let (input, output) = (net.input.width(), net.loss.output.width());
     let widths = net.layers.iter().map(|layer| layer.output.width());
     let parameter_count = net.layers.iter().map(|layer| {
         let ty = layer_type(layer);
@@ -97,4 +100,65 @@ fn layer_trait(layer: &Layer) -> TokenStream {
 fn layer_description(layer: &Layer) -> TokenStream {
     let (ty, config, layer_trait) = (layer_type(layer), layer_config(layer), layer_trait(layer));
     quote!(<#ty as #layer_trait>::describe(&#config))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use proc_macro2::TokenStream;
+    use quote::quote;
+
+    use crate::check::{Checked, check};
+
+    /// Every method the tokens implement: the type, the trait (empty for inherent
+    /// methods) and the method's name.
+    fn methods(tokens: TokenStream) -> BTreeSet<(String, String, String)> {
+        let file: syn::File = syn::parse2(tokens).expect("the expansion parses");
+        let mut methods = BTreeSet::new();
+        for item in file.items {
+            let syn::Item::Impl(block) = item else {
+                continue;
+            };
+            let self_ty = block.self_ty.as_ref();
+            let ty = quote!(#self_ty).to_string();
+            let trait_name = block
+                .trait_
+                .as_ref()
+                .map(|(path, _)| quote!(#path).to_string());
+            for item in block.items {
+                if let syn::ImplItem::Fn(method) = item {
+                    let name = method.sig.ident.to_string();
+                    methods.insert((ty.clone(), trait_name.clone().unwrap_or_default(), name));
+                }
+            }
+        }
+        methods
+    }
+
+    fn checked(declaration: TokenStream) -> Checked {
+        let input: crate::ast::Input = syn::parse2(declaration).expect("the declaration parses");
+        let declaration = input.networks.into_iter().next().expect("one network");
+        check(declaration)
+    }
+
+    #[test]
+    fn the_fallback_has_every_method_of_the_expansion() {
+        let valid =
+            quote!(struct Net { Affine(784, 50) -> Relu -> Affine(50, 10) -> SoftmaxWithLoss });
+        let Checked::Valid(net) = checked(valid) else {
+            panic!("the valid declaration is refused")
+        };
+        let mistaken =
+            quote!(struct Net { Affine(784, 50) -> Relu -> Affine(40, 10) -> SoftmaxWithLoss });
+        let Checked::Invalid(_, partial) = checked(mistaken) else {
+            panic!("the mistake is not found")
+        };
+        let (expanded, fallback) = (
+            methods(super::expand(&net)),
+            methods(super::fallback(&partial)),
+        );
+        assert!(expanded.len() > 25, "{expanded:?}");
+        assert_eq!(expanded, fallback);
+    }
 }

@@ -5,6 +5,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::Names;
+use super::signatures::Signatures;
 use crate::model::{Layer, Network};
 
 /// Each parameter with its layer, its index in that layer and its rank.
@@ -22,7 +23,7 @@ fn parameters(net: &Network) -> Vec<(&Layer, usize, syn::Ident, usize)> {
 }
 
 /// The gradients struct, and the inherent `gradients` and `numerical_gradient`.
-pub fn expand(net: &Network, names: &Names) -> TokenStream {
+pub fn expand(net: &Network, names: &Names, signatures: &Signatures) -> TokenStream {
     let Network { vis, ident, .. } = net;
     let gradients = &names.gradients;
     let parameters = parameters(net);
@@ -43,7 +44,11 @@ pub fn expand(net: &Network, names: &Names) -> TokenStream {
         .iter()
         .map(|(_, _, name, _)| quote!(#name: ::backprop::__private::next_gradient(&mut numerical)));
     let doc = format!(" The gradients of [`{ident}`]'s parameters, by the book's names.");
-    let input = net.input.width().generic_arg();
+    let (tensors, gradients_method, numerical_gradient) = (
+        signatures.named_gradients(),
+        signatures.gradients(),
+        signatures.numerical_gradient(),
+    );
     quote! {
         #[doc = #doc]
         #[allow(non_snake_case)]
@@ -53,14 +58,14 @@ pub fn expand(net: &Network, names: &Names) -> TokenStream {
         }
 
         impl<T: ::backprop::Float> ::backprop::NamedTensors<T> for #gradients<T> {
-            fn tensors(&self) -> ::std::vec::Vec<(&'static str, ::backprop::ndarray::ArrayViewD<'_, T>)> {
+            #tensors {
                 ::std::vec![#(#named),*]
             }
         }
 
         impl<T: ::backprop::Float> #ident<T> {
             /// An owned copy of the gradients the last [`gradient`](Self::gradient) left in the layers.
-            pub fn gradients(&self) -> #gradients<T> {
+            #gradients_method {
                 #gradients { #(#copied,)* }
             }
 
@@ -70,11 +75,7 @@ pub fn expand(net: &Network, names: &Names) -> TokenStream {
             /// generator seeded with 0 in every pass (the same as a
             /// [`train_step`](::backprop::Network::train_step) given that generator
             /// draws), and the running statistics put back afterwards.
-            pub fn numerical_gradient<'t>(
-                &mut self,
-                x: &impl ::backprop::AsBatch<T, #input>,
-                t: impl ::core::convert::Into<::backprop::Targets<'t, T>>,
-            ) -> ::backprop::Result<#gradients<T>> {
+            #numerical_gradient {
                 let numerical = ::backprop::__private::numerical_gradients(self, x.as_batch(), &t.into(), 0)?;
                 let mut numerical = numerical.into_iter();
                 Ok(#gradients { #(#numerical,)* })
@@ -84,7 +85,7 @@ pub fn expand(net: &Network, names: &Names) -> TokenStream {
 }
 
 /// The parameter and state visits of the `Network` implementation.
-pub fn trait_items(net: &Network) -> TokenStream {
+pub fn trait_items(net: &Network, signatures: &Signatures) -> TokenStream {
     let visits = |tensors: fn(&Layer) -> Vec<&str>, visit: TokenStream, mutable: bool| {
         let calls = net
             .layers
@@ -115,24 +116,30 @@ pub fn trait_items(net: &Network) -> TokenStream {
         visits(parameters, quote!(visit_parameters), false),
         visits(state, quote!(visit_state), false),
     );
+    let (visit_parameters, visit_parameters_mut, visit_state, visit_state_mut) = (
+        signatures.visit_parameters(),
+        signatures.visit_parameters_mut(),
+        signatures.visit_state(),
+        signatures.visit_state_mut(),
+    );
     quote! {
         #[allow(unused_variables)]
-        fn visit_parameters(&self, visit: &mut dyn FnMut(::backprop::Parameter<'_, T>)) {
+        #visit_parameters {
             #parameters
         }
 
         #[allow(unused_variables)]
-        fn visit_parameters_mut(&mut self, visit: &mut ::backprop::network::ParameterVisitor<'_, T>) {
+        #visit_parameters_mut {
             #parameters_mut
         }
 
         #[allow(unused_variables)]
-        fn visit_state(&self, visit: &mut dyn FnMut(&'static str, ::backprop::ndarray::ArrayViewD<'_, T>)) {
+        #visit_state {
             #state
         }
 
         #[allow(unused_variables)]
-        fn visit_state_mut(&mut self, visit: &mut dyn FnMut(&'static str, ::backprop::ndarray::ArrayViewMutD<'_, T>)) {
+        #visit_state_mut {
             #state_mut
         }
     }

@@ -3,10 +3,11 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::signatures::Signatures;
 use super::{layer_config, layer_type};
 use crate::model::Network;
 
-pub fn expand(net: &Network) -> TokenStream {
+pub fn expand(net: &Network, signatures: &Signatures) -> TokenStream {
     let Network {
         attrs, vis, ident, ..
     } = net;
@@ -34,6 +35,12 @@ pub fn expand(net: &Network) -> TokenStream {
         );
         quote!(#field: <#ty as ::backprop::__private::Loss<T>>::new(#config))
     };
+    let (new, with_weight_init_std, from_model_file, with_weight_init) = (
+        signatures.new_network(),
+        signatures.with_weight_init_std(),
+        signatures.model_file_constructor(),
+        signatures.with_weight_init(),
+    );
     quote! {
         #(#attrs)*
         #[derive(Clone, Debug)]
@@ -44,15 +51,12 @@ pub fn expand(net: &Network) -> TokenStream {
         impl<T: ::backprop::Float> #ident<T> {
             /// A network with the book's initialisation: weights `0.01 · N(0, 1)`, biases
             /// zero (a layer's own `init = …` argument takes precedence).
-            pub fn new<R: ::backprop::rand::Rng + ?Sized>(rng: &mut R) -> Self {
+            #new {
                 Self::with_weight_init(::backprop::WeightInit::default(), rng)
             }
 
             /// A network with weights `weight_init_std · N(0, 1)` and biases zero.
-            pub fn with_weight_init_std<R: ::backprop::rand::Rng + ?Sized>(
-                weight_init_std: f64,
-                rng: &mut R,
-            ) -> Self {
+            #with_weight_init_std {
                 Self::with_weight_init(::backprop::WeightInit::Std(weight_init_std), rng)
             }
 
@@ -60,9 +64,7 @@ pub fn expand(net: &Network) -> TokenStream {
             /// ([`model_file::save`](::backprop::model_file::save)), with no random
             /// source needed: every parameter and state tensor comes from the file,
             /// checked before use.
-            pub fn from_model_file(
-                path: &::std::path::Path,
-            ) -> ::core::result::Result<Self, ::backprop::model_file::ModelFileError> {
+            #from_model_file {
                 let mut network = Self::new(&mut ::backprop::__private::placeholder_rng());
                 ::backprop::model_file::load(&mut network, path)?;
                 Ok(network)
@@ -70,10 +72,7 @@ pub fn expand(net: &Network) -> TokenStream {
 
             /// A network whose weights are drawn as `init` says, layer by layer, in
             /// declaration order; biases zero.
-            pub fn with_weight_init<R: ::backprop::rand::Rng + ?Sized>(
-                init: ::backprop::WeightInit,
-                rng: &mut R,
-            ) -> Self {
+            #with_weight_init {
                 let mut rng = rng;
                 let rng: &mut dyn ::backprop::rand::Rng = &mut rng;
                 Self { #(#constructors,)* #loss }

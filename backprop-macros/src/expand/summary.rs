@@ -3,10 +3,11 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::signatures::Signatures;
 use super::{layer_description, layer_trait, layer_type};
 use crate::model::Network;
 
-pub fn expand(net: &Network) -> TokenStream {
+pub fn expand(net: &Network, signatures: &Signatures) -> TokenStream {
     let ident = &net.ident;
     let name = ident.to_string();
     let input_shape = net.input.axes();
@@ -22,13 +23,14 @@ pub fn expand(net: &Network) -> TokenStream {
         };
         quote!(::backprop::__private::summary_row(#field, #description, &[#(#output_shape),*], #parameters))
     });
+    let summary = signatures.summary_of_type();
     // On the type with its default float only, so that `Net::summary()` needs no
     // float named; `net.summary()` is `Network::summary`, for any float.
     quote! {
         impl #ident {
             /// The layers, their output shapes and parameter counts, printable as a
             /// table: the same for every float type.
-            pub fn summary() -> ::backprop::Summary {
+            #summary {
                 type T = f32;
                 ::backprop::Summary {
                     name: #name,
@@ -41,10 +43,10 @@ pub fn expand(net: &Network) -> TokenStream {
 }
 
 /// `summary` of the `Network` implementation.
-pub fn trait_items(net: &Network) -> TokenStream {
-    let ident = &net.ident;
+pub fn trait_items(net: &Network, signatures: &Signatures) -> TokenStream {
+    let (ident, summary) = (&net.ident, signatures.summary());
     quote! {
-        fn summary(&self) -> ::backprop::Summary {
+        #summary {
             #ident::summary()
         }
     }

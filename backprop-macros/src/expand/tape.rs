@@ -4,11 +4,12 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::signatures::Signatures;
 use super::{layer_description, layer_type};
 use crate::model::Network;
 
 /// `tape` of the `Network` implementation.
-pub fn trait_items(net: &Network) -> TokenStream {
+pub fn trait_items(net: &Network, signatures: &Signatures) -> TokenStream {
     let steps = net.layers.iter().map(|layer| {
         let (field, ty, description) = (&layer.field, layer_type(layer), layer_description(layer));
         quote! {
@@ -17,12 +18,9 @@ pub fn trait_items(net: &Network) -> TokenStream {
         }
     });
     let (loss_field, loss_ty) = (&net.loss.field, layer_type(&net.loss));
+    let tape = signatures.tape();
     quote! {
-        fn tape(
-            &self,
-            x: ::backprop::ndarray::ArrayView2<'_, T>,
-            t: &::backprop::Targets<'_, T>,
-        ) -> ::core::result::Result<::backprop::network::TapeRun<T>, ::backprop::autograd::TapeError> {
+        #tape {
             let mut leaves = ::std::vec::Vec::new();
             let mut outputs = ::std::vec::Vec::new();
             let h = ::backprop::__private::tape_input(x);

@@ -5,14 +5,17 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::layer_type;
+use super::signatures::Signatures;
 use crate::model::Network;
 
-/// The inherent `gradient` and `input_gradient`.
-pub fn expand(net: &Network) -> TokenStream {
+/// The inherent `gradient`, `gradient_with` and `input_gradient`.
+pub fn expand(net: &Network, signatures: &Signatures) -> TokenStream {
     let ident = &net.ident;
-    let input = net.input.width().generic_arg();
-    let as_batch = quote!(impl ::backprop::AsBatch<T, #input>);
-    let targets = quote!(impl ::core::convert::Into<::backprop::Targets<'t, T>>);
+    let (gradient, gradient_with, input_gradient) = (
+        signatures.gradient(),
+        signatures.gradient_with(),
+        signatures.input_gradient(),
+    );
     let forward = forward(net);
     let backward = backward(net, Stop::AtTheInput);
     let check_step = check_step();
@@ -23,7 +26,7 @@ pub fn expand(net: &Network) -> TokenStream {
             /// loss. Layers that draw (Dropout) draw from the thread's generator; for a
             /// reproducible run, give a seeded one to
             /// [`Network::train_step`](::backprop::Network::train_step).
-            pub fn gradient<'t>(&mut self, x: &#as_batch, t: #targets) -> ::backprop::Result<T> {
+            #gradient {
                 let x = x.as_batch();
                 let t = t.into();
                 ::backprop::__private::with_thread_rng(|context| {
@@ -35,13 +38,7 @@ pub fn expand(net: &Network) -> TokenStream {
             /// draw (Dropout: a seeded generator of its own makes a run reproducible)
             /// and the book's weight decay λ, `0.5·λ·ΣW²` added to the loss and `λ·W` to
             /// the weights' gradients (not biases, γ or β); 0 for none.
-            pub fn gradient_with<'t>(
-                &mut self,
-                x: &#as_batch,
-                t: #targets,
-                context: &mut ::backprop::__private::Context<'_>,
-                weight_decay: f64,
-            ) -> ::backprop::Result<T> {
+            #gradient_with {
                 let x = x.as_batch();
                 ::backprop::Network::train_step_with_weight_decay(
                     self,
@@ -54,11 +51,7 @@ pub fn expand(net: &Network) -> TokenStream {
 
             /// Like [`gradient`](Self::gradient), and also the gradient of the loss with
             /// respect to the input (e.g. for saliency maps), which training skips.
-            pub fn input_gradient<'t>(
-                &mut self,
-                x: &#as_batch,
-                t: #targets,
-            ) -> ::backprop::Result<::backprop::Batch<T, #input>> {
+            #input_gradient {
                 let x = x.as_batch();
                 let x = x.as_array();
                 let t = &t.into();
@@ -74,51 +67,38 @@ pub fn expand(net: &Network) -> TokenStream {
     }
 }
 
-/// `train_step` and `total_loss` of the `Network` implementation.
-pub fn trait_items(net: &Network) -> TokenStream {
+/// `train_step`, `train_step_with_weight_decay`, `train_loss` and `total_loss` of the
+/// `Network` implementation.
+pub fn trait_items(net: &Network, signatures: &Signatures) -> TokenStream {
     let forward = forward(net);
     let backward = backward(net, Stop::AtTheFirstParameters);
     let check_step = check_step();
     let loss_ty = layer_type(&net.loss);
+    let (train_step, train_step_with_weight_decay, train_loss, total_loss) = (
+        signatures.train_step(),
+        signatures.train_step_with_weight_decay(),
+        signatures.train_loss(),
+        signatures.total_loss(),
+    );
     quote! {
-        fn train_step(
-            &mut self,
-            x: ::backprop::ndarray::ArrayView2<'_, T>,
-            t: &::backprop::Targets<'_, T>,
-            context: &mut ::backprop::__private::Context<'_>,
-        ) -> ::backprop::Result<T> {
+        #train_step {
             #check_step
             #forward
             #backward
             Ok(loss)
         }
 
-        fn train_step_with_weight_decay(
-            &mut self,
-            x: ::backprop::ndarray::ArrayView2<'_, T>,
-            t: &::backprop::Targets<'_, T>,
-            context: &mut ::backprop::__private::Context<'_>,
-            weight_decay: f64,
-        ) -> ::backprop::Result<T> {
+        #train_step_with_weight_decay {
             ::backprop::__private::weight_decayed_step(self, x, t, context, weight_decay)
         }
 
-        fn train_loss(
-            &mut self,
-            x: ::backprop::ndarray::ArrayView2<'_, T>,
-            t: &::backprop::Targets<'_, T>,
-            context: &mut ::backprop::__private::Context<'_>,
-        ) -> ::backprop::Result<T> {
+        #train_loss {
             #check_step
             #forward
             Ok(loss)
         }
 
-        fn total_loss(
-            scores: ::backprop::ndarray::ArrayView2<'_, T>,
-            t: &::backprop::Targets<'_, T>,
-            offset: usize,
-        ) -> T {
+        #total_loss {
             <#loss_ty as ::backprop::__private::Loss<T>>::total_loss(scores, t, offset)
         }
     }
