@@ -49,9 +49,9 @@ network! {
     }
 }
 
-/// Random parameters and running statistics (variances positive), so that no layer
-/// is the identity by accident.
-fn randomise<T: Float, N: Network<T>>(net: &mut N, rng: &mut StdRng) {
+/// `net` with random parameters and running statistics (variances positive), so that
+/// no layer is the identity by accident.
+fn randomised<T: Float, N: Network<T>>(mut net: N, rng: &mut StdRng) -> N {
     net.visit_parameters_mut(&mut |mut p| {
         for v in p.value.iter_mut() {
             let draw: f64 = StandardNormal.sample(&mut *rng);
@@ -65,6 +65,7 @@ fn randomise<T: Float, N: Network<T>>(net: &mut N, rng: &mut StdRng) {
             *v = T::from_f64(if positive { 0.1 + draw.abs() } else { draw });
         }
     });
+    net
 }
 
 fn random_rows<T: Float, const N: usize>(rows: usize, rng: &mut StdRng) -> Batch<T, N> {
@@ -271,34 +272,28 @@ fn run_python(manifest: &Path) {
     eprint!("{}", String::from_utf8_lossy(&run.stdout));
 }
 
+/// Every dense kind of network, with random parameters, on the same random rows.
+fn add_dense_networks<T: Float>(engines: &mut Engines, rng: &mut StdRng, tolerance: f64) {
+    let x = random_rows::<T, 20>(6, rng);
+    let dense = randomised(Dense::<T>::new(rng), rng);
+    engines.add("dense", &dense, &x, Output::Scores, tolerance);
+    let probabilities = Output::Probabilities;
+    engines.add("dense_probabilities", &dense, &x, probabilities, tolerance);
+    let normalised = randomised(Normalised::<T>::new(rng), rng);
+    engines.add("batch_norm", &normalised, &x, Output::Scores, tolerance);
+    let dropped = randomised(Dropped::<T>::new(rng), rng);
+    engines.add("dropout", &dropped, &x, Output::Scores, tolerance);
+    let squashed = randomised(Squashed::<T>::new(rng), rng);
+    engines.add("sigmoid_tanh", &squashed, &x, Output::Scores, tolerance);
+    let constants = randomised(Constants::<T>::new(rng), rng);
+    engines.add("named_constants", &constants, &x, Output::Scores, tolerance);
+}
+
 #[test]
 #[ignore = "needs onnx and onnxruntime: run with BACKPROP_ONNX_PYTHON=<python with both> and --ignored (.ci/run does)"]
 fn dense_networks_in_f64_run_in_onnxruntime_as_in_backprop() {
-    let mut rng = StdRng::seed_from_u64(1);
     let mut engines = Engines::new();
-    let x = random_rows::<f64, 20>(6, &mut rng);
-    let mut dense = Dense::<f64>::new(&mut rng);
-    randomise(&mut dense, &mut rng);
-    engines.add("dense", &dense, &x, Output::Scores, 1e-12);
-    engines.add(
-        "dense_probabilities",
-        &dense,
-        &x,
-        Output::Probabilities,
-        1e-12,
-    );
-    let mut normalised = Normalised::<f64>::new(&mut rng);
-    randomise(&mut normalised, &mut rng);
-    engines.add("batch_norm", &normalised, &x, Output::Scores, 1e-12);
-    let mut dropped = Dropped::<f64>::new(&mut rng);
-    randomise(&mut dropped, &mut rng);
-    engines.add("dropout", &dropped, &x, Output::Scores, 1e-12);
-    let mut squashed = Squashed::<f64>::new(&mut rng);
-    randomise(&mut squashed, &mut rng);
-    engines.add("sigmoid_tanh", &squashed, &x, Output::Scores, 1e-12);
-    let mut constants = Constants::<f64>::new(&mut rng);
-    randomise(&mut constants, &mut rng);
-    engines.add("named_constants", &constants, &x, Output::Scores, 1e-12);
+    add_dense_networks::<f64>(&mut engines, &mut StdRng::seed_from_u64(1), 1e-12);
     let _ = engines.check::<f64>();
 }
 
@@ -309,21 +304,8 @@ fn dense_networks_in_f64_run_in_onnxruntime_as_in_backprop() {
 fn every_network_in_f32_runs_in_onnxruntime_as_in_backprop() {
     let mut rng = StdRng::seed_from_u64(2);
     let mut engines = Engines::new();
-    let x = random_rows::<f32, 20>(6, &mut rng);
-    let mut dense = Dense::<f32>::new(&mut rng);
-    randomise(&mut dense, &mut rng);
-    engines.add("dense", &dense, &x, Output::Scores, 1e-5);
-    let mut normalised = Normalised::<f32>::new(&mut rng);
-    randomise(&mut normalised, &mut rng);
-    engines.add("batch_norm", &normalised, &x, Output::Scores, 1e-5);
-    let mut dropped = Dropped::<f32>::new(&mut rng);
-    randomise(&mut dropped, &mut rng);
-    engines.add("dropout", &dropped, &x, Output::Scores, 1e-5);
-    let mut squashed = Squashed::<f32>::new(&mut rng);
-    randomise(&mut squashed, &mut rng);
-    engines.add("sigmoid_tanh", &squashed, &x, Output::Scores, 1e-5);
-    let mut mix = ConvMix::<f32>::new(&mut rng);
-    randomise(&mut mix, &mut rng);
+    add_dense_networks::<f32>(&mut engines, &mut rng, 1e-5);
+    let mix = randomised(ConvMix::<f32>::new(&mut rng), &mut rng);
     let images = random_rows::<f32, 243>(5, &mut rng);
     engines.add("conv_mix", &mix, &images, Output::Scores, 1e-5);
     engines.add(

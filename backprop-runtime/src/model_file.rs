@@ -109,16 +109,40 @@ pub fn save<T: Float, N: Network<T>>(
         });
     }
     let bytes = to_bytes(network).map_err(|e| format_error(path, e))?;
-    if path.exists() && overwrite == Overwrite::Never {
-        return match std::fs::read(path) {
-            Ok(existing) if existing == bytes => Ok(()),
-            _ => Err(ModelFileError::Exists { path: path.into() }),
-        };
+    match write_unless_other(path, &bytes, overwrite) {
+        Ok(Written::Yes) => Ok(()),
+        Ok(Written::OtherFileThere) => Err(ModelFileError::Exists { path: path.into() }),
+        Err(source) => Err(ModelFileError::Io {
+            path: path.into(),
+            source,
+        }),
     }
-    write_atomically(path, &bytes).map_err(|source| ModelFileError::Io {
-        path: path.into(),
-        source,
-    })
+}
+
+/// Whether [`write_unless_other`] wrote the file.
+pub(crate) enum Written {
+    /// The file holds the bytes (it may have held them already).
+    Yes,
+    /// Another file is there, and replacing it was not allowed.
+    OtherFileThere,
+}
+
+/// Writes `bytes` to `path` atomically, unless `path` holds something else and
+/// `overwrite` forbids replacing it. A file already holding exactly `bytes` counts
+/// as written, so saving the same model twice is no replacement.
+pub(crate) fn write_unless_other(
+    path: &Path,
+    bytes: &[u8],
+    overwrite: Overwrite,
+) -> std::io::Result<Written> {
+    if path.exists() && overwrite == Overwrite::Never {
+        return Ok(match std::fs::read(path) {
+            Ok(existing) if existing == bytes => Written::Yes,
+            _ => Written::OtherFileThere,
+        });
+    }
+    write_atomically(path, bytes)?;
+    Ok(Written::Yes)
 }
 
 /// Writes `bytes` to a temporary file beside `path` and renames it into place, so that

@@ -149,7 +149,6 @@ impl<T: Float, const IN: usize, const OUT: usize> Layer<T> for Affine<T, IN, OUT
         visit_weight_and_bias_mut(visit, weight, bias);
     }
 
-    /// `x · W + b`, with `x` flattened to rows first as the book's Affine does.
     /// `Gemm(x, W, b)` on the flattened input: W is stored `in × out`, as Gemm reads it.
     fn export(&self, graph: &mut Graph<T>, x: Value) -> Value {
         let x = graph.flat(x);
@@ -160,6 +159,7 @@ impl<T: Float, const IN: usize, const OUT: usize> Layer<T> for Affine<T, IN, OUT
         graph.node("Gemm", &[&x.name, &w, &b], vec![], vec![OUT])
     }
 
+    /// `x · W + b`, with `x` flattened to rows first as the book's Affine does.
     fn tape(&self, x: &Var<T>, leaves: &mut Vec<Var<T>>) -> std::result::Result<Var<T>, TapeError> {
         let (w, b) = (Var::leaf(self.W.clone()), Var::leaf(self.b.clone()));
         let y = x.matmul(&w)?.add(&b)?;

@@ -258,7 +258,6 @@ impl<T: Float, const N: usize> Layer<T> for BatchNorm<T, N> {
         visit(self.running_var.view_mut().into_dyn());
     }
 
-    /// The training form, with the batch's statistics: `γ·(x − μ)/√(σ² + ε) + β`.
     /// Inference's transform `γ·(x − μ)/√(σ² + ε) + β` folded into `x·scale + shift`,
     /// two constants in the shape of one sample (C, H, W after a convolution).
     fn export(&self, graph: &mut Graph<T>, x: Value) -> Value {
@@ -281,6 +280,7 @@ impl<T: Float, const N: usize> Layer<T> for BatchNorm<T, N> {
         graph.node("Add", &[&scaled.name, &shift], vec![], x.shape)
     }
 
+    /// The training form, with the batch's statistics: `γ·(x − μ)/√(σ² + ε) + β`.
     fn tape(&self, x: &Var<T>, leaves: &mut Vec<Var<T>>) -> Result<Var<T>, TapeError> {
         let (gamma, beta) = (Var::leaf(self.gamma.clone()), Var::leaf(self.beta.clone()));
         let xc = x.sub(&x.mean_axis(0)?)?;

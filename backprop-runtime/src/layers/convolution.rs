@@ -267,8 +267,6 @@ impl<
         visit_weight_and_bias_mut(visit, weight, bias);
     }
 
-    /// im2col as a gather (zeros in the padding), one product with the filters as
-    /// `C·FH·FW × FN`, the bias, and a gather back to `FN × OH × OW` order.
     /// `Conv(x, W, b)`: W is already `(FN, C, FH, FW)`, ONNX's OIHW.
     fn export(&self, graph: &mut Graph<T>, x: Value) -> Value {
         let geometry = Self::GEOMETRY;
@@ -286,6 +284,8 @@ impl<
         graph.node("Conv", &[&x.name, &w, &b], attributes, shape)
     }
 
+    /// im2col as a gather (zeros in the padding), one product with the filters as
+    /// `C·FH·FW × FN`, the bias, and a gather back to `FN × OH × OW` order.
     fn tape(&self, x: &Var<T>, leaves: &mut Vec<Var<T>>) -> std::result::Result<Var<T>, TapeError> {
         let g = Self::GEOMETRY;
         let (depth, pixels) = (g.depth(), g.pixels());

@@ -156,7 +156,6 @@ impl<T: Float, const N: usize> Layer<T> for Dropout<T, N> {
         self.out.view()
     }
 
-    /// `x` times the mask of the last `forward`, a constant.
     /// Inference's scale as a `Mul` by a scalar constant in the book's form; nothing in
     /// the inverted form, whose inference is the identity.
     fn export(&self, graph: &mut Graph<T>, x: Value) -> Value {
@@ -168,6 +167,7 @@ impl<T: Float, const N: usize> Layer<T> for Dropout<T, N> {
         graph.node("Mul", &[&x.name, &scale], vec![], x.shape)
     }
 
+    /// `x` times the mask of the last `forward`, a constant.
     fn tape(&self, x: &Var<T>, _: &mut Vec<Var<T>>) -> Result<Var<T>, TapeError> {
         x.mul(&Var::constant(self.mask.view().to_owned()))
     }
