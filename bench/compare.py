@@ -116,9 +116,11 @@ def build_backprop(repo):
     """Build the example once, so that no run pays for compilation. Returns an error or None."""
     if shutil.which("cargo") is None:
         return "cargo not found on PATH"
-    log("building: cargo build --release --example mnist --example kernels --example simple_convnet")
+    log("building: cargo build --release --example mnist --example kernels --example simple_convnet "
+        "--example deep_convnet")
     result = subprocess.run(["cargo", "build", "--release", "--example", "mnist", "--example", "kernels",
-                             "--example", "simple_convnet"], cwd=repo, capture_output=True, text=True)
+                             "--example", "simple_convnet", "--example", "deep_convnet"],
+                            cwd=repo, capture_output=True, text=True)
     if "no example target named" in result.stderr:
         return f"the examples `mnist` and `kernels` do not exist (yet) in {repo}"
     if result.returncode != 0:
@@ -220,26 +222,47 @@ def convolution_table(reports, peak):
 # weight gradients and the input gradients except the first layer's: 3× the forward but
 # the convolution's input gradient, 2 FLOPs per multiply-add.
 SIMPLE_CONV_MACS, SIMPLE_AFFINE_MACS = 30 * 25 * 24 * 24, 4320 * 100 + 100 * 10
-SIMPLE_STEP_FLOPS = 2 * 100 * (2 * SIMPLE_CONV_MACS + 3 * SIMPLE_AFFINE_MACS)
-SIMPLE_EVAL_FLOPS = 2 * 10_000 * (SIMPLE_CONV_MACS + SIMPLE_AFFINE_MACS)
+# DeepConvNet: six 3×3 convolutions (16, 16 on 28×28; 32 on 14×14, 32 with pad 2 on
+# 16×16; 64, 64 on 8×8), then Affine 1024→50→10.
+DEEP_CONV_MACS = 9 * (1 * 16 * 28 * 28 + 16 * 16 * 28 * 28 + 16 * 32 * 14 * 14 + 32 * 32 * 16 * 16
+                      + 32 * 64 * 8 * 8 + 64 * 64 * 8 * 8)
+DEEP_FIRST_CONV_MACS, DEEP_AFFINE_MACS = 9 * 16 * 28 * 28, 1024 * 50 + 50 * 10
+
+# Each table: the example, the PyTorch net, whether the book's NumPy code runs it (the
+# deep net takes it hours), and the FLOPs of a training step and of a test evaluation.
+CONVNETS = {
+    "SimpleConvNet": {
+        "title": "Chapter 7's SimpleConvNet", "example": "simple_convnet", "torch": "simple", "numpy": True,
+        "step_flops": 2 * 100 * (2 * SIMPLE_CONV_MACS + 3 * SIMPLE_AFFINE_MACS),
+        "eval_flops": 2 * 10_000 * (SIMPLE_CONV_MACS + SIMPLE_AFFINE_MACS),
+    },
+    "DeepConvNet": {
+        "title": "Chapter 8's DeepConvNet", "example": "deep_convnet", "torch": "deep", "numpy": False,
+        "step_flops": 2 * 100 * (3 * DEEP_CONV_MACS - DEEP_FIRST_CONV_MACS + 3 * DEEP_AFFINE_MACS),
+        "eval_flops": 2 * 10_000 * (DEEP_CONV_MACS + DEEP_AFFINE_MACS),
+    },
+}
 
 
-def convnet_table(repo, python, py_env, data, steps, peak, workdir, not_run):
-    """The SimpleConvNet training step and test evaluation of backprop, PyTorch and the
-    book's NumPy code, measured one after the other; None if backprop could not run."""
-    report = os.path.join(workdir, "simple_convnet.json")
+def convnet_table(name, repo, python, py_env, data, steps, peak, workdir, not_run):
+    """One convolutional net's training step and test evaluation in backprop, PyTorch and
+    (for SimpleConvNet) the book's NumPy code, measured one after the other; None if
+    backprop could not run."""
+    spec = CONVNETS[name]
+    report = os.path.join(workdir, f"{spec['example']}.json")
     commands = [
-        ("backprop f32", ["cargo", "run", "--release", "--quiet", "--example", "simple_convnet", "--",
+        ("backprop f32", ["cargo", "run", "--release", "--quiet", "--example", spec["example"], "--",
                           "--data", data, "--iters", str(steps), "--seed", "1", "--quiet",
                           "--report", report], dict(os.environ), repo, report),
         ("PyTorch CPU f32", [python, os.path.join(HERE, "convnet_torch.py"), "--data", data,
-                             "--steps", str(steps)], py_env, HERE, None),
-        ("NumPy f64 (book code)", [python, os.path.join(HERE, "convnet_numpy.py"), "--data", data,
-                                   "--steps", str(min(steps, 30))], py_env, HERE, None),
+                             "--net", spec["torch"], "--steps", str(steps)], py_env, HERE, None),
     ]
+    if spec["numpy"]:
+        commands.append(("NumPy f64 (book code)", [python, os.path.join(HERE, "convnet_numpy.py"), "--data", data,
+                                                   "--steps", str(min(steps, 30))], py_env, HERE, None))
     rows = {}
     for label, argv, env, cwd, report_path in commands:
-        log(f"SimpleConvNet: {label} ...")
+        log(f"{name}: {label} ...")
         result = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True)
         try:
             if report_path:
@@ -248,7 +271,7 @@ def convnet_table(repo, python, py_env, data, steps, peak, workdir, not_run):
             else:
                 rows[label] = json.loads(result.stdout.strip().splitlines()[-1])
         except (OSError, ValueError, IndexError):
-            not_run.append((f"SimpleConvNet, {label}", f"exit {result.returncode}:\n{tail(result.stderr)}"))
+            not_run.append((f"{name}, {label}", f"exit {result.returncode}:\n{tail(result.stderr)}"))
     ours = rows.get("backprop f32")
     if not ours:
         return None
@@ -256,13 +279,14 @@ def convnet_table(repo, python, py_env, data, steps, peak, workdir, not_run):
     lines = ["| implementation | ms per step | × backprop | GFLOP/s | share of the f32 limit "
              "| 10,000 test images s | × backprop |", "|---|---|---|---|---|---|---|"]
     for label, row in rows.items():
-        gflops = SIMPLE_STEP_FLOPS / (row["ms_per_step"] * 1e6)
+        gflops = spec["step_flops"] / (row["ms_per_step"] * 1e6)
         share = f"{gflops / limit * 100:.0f} %" if limit else "n/a"
         lines.append(f"| {label} | {row['ms_per_step']:.2f} | {row['ms_per_step'] / ours['ms_per_step']:.2f}× "
                      f"| {gflops:.1f} | {share} | {row['test_eval_seconds']:.3f} "
                      f"| {row['test_eval_seconds'] / ours['test_eval_seconds']:.2f}× |")
-    head = (f"{steps} steps of batch 100 (NumPy: {min(steps, 30)}), Adam 0.001, all cores; "
-            f"{SIMPLE_STEP_FLOPS / 1e9:.3f} GFLOP per step, {SIMPLE_EVAL_FLOPS / 1e9:.2f} GFLOP per test "
+    numpy_steps = f" (NumPy: {min(steps, 30)})" if spec["numpy"] else ""
+    head = (f"{steps} steps of batch 100{numpy_steps}, Adam 0.001, all cores; "
+            f"{spec['step_flops'] / 1e9:.3f} GFLOP per step, {spec['eval_flops'] / 1e9:.2f} GFLOP per test "
             f"evaluation; × backprop > 1 means slower than backprop")
     return head + "\n\n" + "\n".join(lines)
 
@@ -427,6 +451,8 @@ def main():
     parser.add_argument("--json", help="also write every run's report and the medians to this file")
     parser.add_argument("--convnet-steps", type=int, default=300,
                         help="SimpleConvNet steps timed per implementation (0 to skip the table)")
+    parser.add_argument("--deep-steps", type=int, default=100,
+                        help="DeepConvNet steps timed per implementation (0 to skip the table)")
     args = parser.parse_args()
     if args.runs < 1:
         parser.error(f"--runs: expected a positive number, found {args.runs}")
@@ -510,9 +536,11 @@ def main():
             zero_text = f", {zeros['zero_fraction'] * 100:.1f} % zero pixels" if zeros else ""
             sections.append(f"### {name} ({directory}{zero_text})\n\n{table}")
             all_results[name] = {"data": directory, "runs": results, "medians": medians}
-        convnet = None
-        if args.convnet_steps > 0 and backprop_ok:
-            convnet = convnet_table(repo, python, py_env, data, args.convnet_steps, peak, workdir, not_run)
+        convnets = {}
+        for name, steps_of_net in (("SimpleConvNet", args.convnet_steps), ("DeepConvNet", args.deep_steps)):
+            if steps_of_net > 0 and backprop_ok:
+                convnets[name] = convnet_table(name, repo, python, py_env, data, steps_of_net, peak, workdir,
+                                               not_run)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -555,8 +583,9 @@ def main():
         convolutions = convolution_table(limit_reports, peak)
         if convolutions:
             print(f"### The book's convolutions\n\n{convolutions}\n")
-    if convnet:
-        print(f"### Chapter 7's SimpleConvNet\n\n{convnet}\n")
+    for name, table in convnets.items():
+        if table:
+            print(f"### {CONVNETS[name]['title']}\n\n{table}\n")
     print("\n\n".join(sections))
     if not_run:
         print("\n### Could not run\n")
