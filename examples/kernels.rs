@@ -10,7 +10,7 @@
 use std::time::Instant;
 
 use backprop::gemm::{Sparsity, matmul_bias};
-use backprop::layers::{BackwardScratch, Geometry};
+use backprop::layers::{BackwardScratch, ForwardScratch, Geometry};
 use backprop::prelude::*;
 use clap::Parser;
 use rand::rngs::StdRng;
@@ -129,7 +129,7 @@ fn convolution_seconds(g: Geometry, batch: usize, repeats: usize, rng: &mut StdR
         random(batch * g.output_len()),
     );
     let mut out = vec![0.0; dout.len()];
-    let mut columns = Vec::new();
+    let mut columns = ForwardScratch::default();
     let (mut dw, mut db, mut dx) = (vec![0.0; w.len()], vec![0.0; b.len()], vec![0.0; x.len()]);
     let mut scratch = BackwardScratch::default();
     let forward = timings(repeats, || g.forward(&w, &b, &x, &mut out, &mut columns));

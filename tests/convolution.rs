@@ -5,7 +5,7 @@
 use std::ops::RangeInclusive;
 
 use backprop::gemm::KernelPath;
-use backprop::layers::{BackwardScratch, Geometry};
+use backprop::layers::{BackwardScratch, ForwardScratch, Geometry};
 use backprop::prelude::*;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -185,7 +185,7 @@ fn check_against_naive<T: Float>(
 
         let (wt, bt, xt, doutt) = (cast(&w), cast(&b), cast(&x), cast(&dout));
         let mut out = vec![T::zero(); rows * g.output_len()];
-        let mut columns = Vec::new();
+        let mut columns = ForwardScratch::default();
         g.forward(&wt, &bt, &xt, &mut out, &mut columns);
         let (mut dw, mut db) = (vec![T::zero(); wt.len()], vec![T::zero(); g.filters]);
         let mut dx = vec![T::zero(); xt.len()];

@@ -16,8 +16,10 @@ use std::mem::MaybeUninit;
 
 use super::{BLOCKS_PER_THREAD, GemmScalar, Kernels, MIN_FMAS_PER_THREAD, Write, pool};
 
-/// Bytes of the packed `B` block (`kc·nc` elements, e.g. 256×128 f32).
-pub(super) const B_BLOCK_BYTES: usize = 128 * 1024;
+/// Bytes of the packed `B` block: `kc·nc` elements (e.g. 256×128 f32) and, in the
+/// last block, up to `nr / 2` skinny columns past the whole panels (a 62-wide f64
+/// product packs 64 panel columns and 2 skinny ones).
+pub(super) const B_BLOCK_BYTES: usize = 144 * 1024;
 /// Largest `mr·nr` of any kernel table (8×48 for AVX-512 f32).
 pub(super) const MAX_TILE: usize = 384;
 /// Largest `mr` of any kernel table.
@@ -27,12 +29,58 @@ pub(super) const MAX_MR: usize = 8;
 /// [`parallel`]): 512 rows of a 50-wide f32 `C` take 100 KiB of L2.
 const ROW_CHUNK: usize = 512;
 
-/// A read-only matrix: element `(i, j)` is `data[i * row_stride + j * col_stride]`.
+/// A read-only matrix: element `(i, j)` is `data[i * row_stride + j * col_stride]`,
+/// or `data[row_starts[i] + j * col_stride]` when the rows are listed (a
+/// convolution's column matrix read from the image, see [`super::RowsAt`]).
 #[derive(Clone, Copy)]
 pub(super) struct View<'a, T> {
     pub(super) data: &'a [T],
     pub(super) row_stride: usize,
     pub(super) col_stride: usize,
+    pub(super) row_starts: Option<&'a [usize]>,
+}
+
+impl<'a, T> View<'a, T> {
+    /// Element `(i, j)` at `data[i * row_stride + j * col_stride]`.
+    pub(super) fn strided(data: &'a [T], row_stride: usize, col_stride: usize) -> Self {
+        Self {
+            data,
+            row_stride,
+            col_stride,
+            row_starts: None,
+        }
+    }
+
+    /// Where row `i` starts in `data`.
+    #[inline]
+    pub(super) fn row_start(&self, i: usize) -> usize {
+        match self.row_starts {
+            Some(starts) => starts[i],
+            None => i * self.row_stride,
+        }
+    }
+
+    /// The rows from `first` on.
+    fn rows_from(self, first: usize) -> Self {
+        match self.row_starts {
+            Some(starts) => Self {
+                row_starts: Some(&starts[first..]),
+                ..self
+            },
+            None => Self {
+                data: &self.data[first * self.row_stride..],
+                ..self
+            },
+        }
+    }
+
+    /// The columns from `first` on.
+    fn cols_from(self, first: usize) -> Self {
+        Self {
+            data: &self.data[first * self.col_stride..],
+            ..self
+        }
+    }
 }
 
 /// The output: a row-major block starting at `ptr` with row stride `ld`.
@@ -97,16 +145,8 @@ pub(super) fn forward<T: GemmScalar>(
     bias: Option<&[T]>,
     c: &mut [T],
 ) {
-    let a = View {
-        data: a,
-        row_stride: k,
-        col_stride: 1,
-    };
-    let b = View {
-        data: b,
-        row_stride: n,
-        col_stride: 1,
-    };
+    let a = View::strided(a, k, 1);
+    let b = View::strided(b, n, 1);
     let init = bias.map_or(Init::Overwrite, Init::Bias);
     parallel(kernels, m, k, n, a, b, init, c, n);
 }
@@ -122,16 +162,8 @@ pub(super) fn at_b<T: GemmScalar>(
     c: &mut [T],
 ) {
     // Aᵀ is k×m: element (i, r) = A[r, i].
-    let a_t = View {
-        data: a,
-        row_stride: 1,
-        col_stride: k,
-    };
-    let d = View {
-        data: d,
-        row_stride: n,
-        col_stride: 1,
-    };
+    let a_t = View::strided(a, 1, k);
+    let d = View::strided(d, n, 1);
     parallel(kernels, k, m, n, a_t, d, Init::Overwrite, c, n);
 }
 
@@ -145,17 +177,9 @@ pub(super) fn a_bt<T: GemmScalar>(
     b: &[T],
     c: &mut [T],
 ) {
-    let d = View {
-        data: d,
-        row_stride: n,
-        col_stride: 1,
-    };
+    let d = View::strided(d, n, 1);
     // Bᵀ is n×k: element (p, j) = B[j, p].
-    let b_t = View {
-        data: b,
-        row_stride: 1,
-        col_stride: n,
-    };
+    let b_t = View::strided(b, 1, n);
     parallel(kernels, m, n, k, d, b_t, Init::Overwrite, c, k);
 }
 
@@ -234,14 +258,7 @@ pub(super) fn parallel<T: GemmScalar>(
         } else {
             cols_per_group
         };
-        let a_rows = View {
-            data: &a.data[first_row * a.row_stride..],
-            ..a
-        };
-        let b_cols = View {
-            data: &b.data[first_col * b.col_stride..],
-            ..b
-        };
+        let (a_rows, b_cols) = (a.rows_from(first_row), b.cols_from(first_col));
         let init = match init {
             Init::Bias(bias) => Init::Bias(&bias[first_col..first_col + cols]),
             Init::Overwrite => Init::Overwrite,
@@ -360,7 +377,7 @@ unsafe fn serial<T: GemmScalar>(
                         let rows = mr.min(ic + mc_block - i);
                         let mut row_offsets = [0; MAX_MR];
                         for (r, offset) in row_offsets.iter_mut().enumerate().take(mr) {
-                            *offset = (i + r.min(rows - 1)) * a.row_stride + pc * a.col_stride;
+                            *offset = a.row_start(i + r.min(rows - 1)) + pc * a.col_stride;
                         }
                         let a_panel = APanel {
                             ptr: a.data.as_ptr(),
@@ -439,7 +456,8 @@ fn skinny_columns<T>(
         Some(narrow) => (rest % narrow.width, narrow.width / 2),
         None => (rest, kernels.nr / 4),
     };
-    if cols == 0 || cols > most {
+    // The skinny kernels step from row to row by `row_stride`.
+    if cols == 0 || cols > most || a.row_starts.is_some() {
         return None;
     }
     let kernel = if a.col_stride == 1 {
@@ -537,7 +555,7 @@ pub(super) fn pack_b<T: GemmScalar, const NR: usize>(
         let first = j0 + panel * NR;
         let width = NR.min(j0 + cols - first);
         for (p, step) in panel_dst.chunks_exact_mut(NR).enumerate() {
-            let row = (p0 + p) * b.row_stride + first * b.col_stride;
+            let row = b.row_start(p0 + p) + first * b.col_stride;
             if width == NR && b.col_stride == 1 {
                 // Row-major B (forward, weight gradient): a contiguous copy, in
                 // fixed 64-byte pieces. Each is inlined as a few vector moves,
@@ -585,7 +603,7 @@ fn pack_transposed<T: GemmScalar>(
 ) {
     for (c, column) in dst.chunks_exact_mut(depth).take(cols).enumerate() {
         for (p, slot) in column.iter_mut().enumerate() {
-            slot.write(b.data[(p0 + p) * b.row_stride + (j0 + c) * b.col_stride]);
+            slot.write(b.data[b.row_start(p0 + p) + (j0 + c) * b.col_stride]);
         }
     }
 }

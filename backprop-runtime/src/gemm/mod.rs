@@ -635,17 +635,87 @@ pub fn product<T: GemmScalar>(
     ldc: usize,
     write: Write,
 ) -> Result<(), GemmError> {
+    product_of(Operand::Strided(a), Operand::Strided(b), c, ldc, write)
+}
+
+/// A matrix whose rows start at listed offsets of one slice, `cols` contiguous values
+/// each: row `r` is `data[starts[r]..starts[r] + cols]`. A convolution's column matrix
+/// is one over the padded image, row `(c, i, j)` starting at `(c·Hp + i)·Wp + j`: the
+/// products read it where it lies instead of from an unfolded copy.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RowsAt<'a, T> {
+    pub(crate) data: &'a [T],
+    pub(crate) starts: &'a [usize],
+    pub(crate) cols: usize,
+}
+
+/// An operand of [`product_of`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Operand<'a, T> {
+    Strided(MatrixRef<'a, T>),
+    RowsAt(RowsAt<'a, T>),
+}
+
+impl<'a, T> Operand<'a, T> {
+    fn rows(&self) -> usize {
+        match self {
+            Operand::Strided(m) => m.rows,
+            Operand::RowsAt(r) => r.starts.len(),
+        }
+    }
+
+    fn cols(&self) -> usize {
+        match self {
+            Operand::Strided(m) => m.cols,
+            Operand::RowsAt(r) => r.cols,
+        }
+    }
+
+    fn check(&self, operation: &'static str, argument: &'static str) -> Result<(), GemmError> {
+        match self {
+            Operand::Strided(m) => m.check(operation, argument),
+            // Built inside the crate (a convolution's geometry), never from user input.
+            Operand::RowsAt(r) => {
+                let fits = |&start: &usize| r.cols == 0 || start + r.cols <= r.data.len();
+                assert!(
+                    r.starts.iter().all(fits),
+                    "{operation}: a row of {argument} passes its slice"
+                );
+                Ok(())
+            }
+        }
+    }
+
+    fn view(self) -> dense::View<'a, T> {
+        match self {
+            Operand::Strided(m) => dense::View::strided(m.data, m.row_stride, m.col_stride),
+            Operand::RowsAt(r) => dense::View {
+                row_starts: Some(r.starts),
+                ..dense::View::strided(r.data, 0, 1)
+            },
+        }
+    }
+}
+
+/// [`product`] over operands that may be [`RowsAt`].
+pub(crate) fn product_of<T: GemmScalar>(
+    a: Operand<'_, T>,
+    b: Operand<'_, T>,
+    c: &mut [T],
+    ldc: usize,
+    write: Write,
+) -> Result<(), GemmError> {
     const OP: &str = "product";
-    if a.cols != b.rows {
+    if a.cols() != b.rows() {
         return Err(GemmError::Inner {
             operation: OP,
-            a_cols: a.cols,
-            b_rows: b.rows,
+            a_cols: a.cols(),
+            b_rows: b.rows(),
         });
     }
     a.check(OP, "a")?;
     b.check(OP, "b")?;
-    let (m, k, n) = (a.rows, a.cols, b.cols);
+    let (m, k, n) = (a.rows(), a.cols(), b.cols());
     if ldc < n && m > 1 {
         return Err(GemmError::RowStride {
             operation: OP,
@@ -662,13 +732,6 @@ pub fn product<T: GemmScalar>(
         col_stride: 1,
     };
     out.check(OP, "c")?;
-    fn view<T>(x: MatrixRef<'_, T>) -> dense::View<'_, T> {
-        dense::View {
-            data: x.data,
-            row_stride: x.row_stride,
-            col_stride: x.col_stride,
-        }
-    }
     // A zero-sized product reads nothing (its views may be empty slices).
     if m == 0 || n == 0 {
         return Ok(());
@@ -681,7 +744,7 @@ pub fn product<T: GemmScalar>(
         }
         return Ok(());
     }
-    let (a, b, init) = (view(a), view(b), write.into());
+    let (a, b, init) = (a.view(), b.view(), write.into());
     dense::parallel(T::gemm_kernels(), m, k, n, a, b, init, c, ldc);
     Ok(())
 }

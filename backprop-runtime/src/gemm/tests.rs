@@ -145,6 +145,10 @@ const SHAPES: &[(usize, usize, usize)] = &[
     (8, 1, 30),
     (40, 257, 28),
     (23, 64, 97),
+    // A last block of whole panels and skinny columns that together pass `nc`: 64
+    // panel columns and 2 skinny ones in f64 (AVX2), 128 and 4 in f32.
+    (7, 300, 62),
+    (5, 260, 124),
 ];
 
 /// Runs `check(table_name, kernels, sparsity, zeros)` for every table,
@@ -472,7 +476,9 @@ fn blocking_fits_the_stack_buffers() {
     fn check<T>(kernels: &Kernels<T>) {
         assert!(kernels.mr * kernels.nr <= dense::MAX_TILE);
         assert!(kernels.mr <= dense::MAX_MR);
-        assert!(kernels.kc * kernels.nc * size_of::<T>() <= dense::B_BLOCK_BYTES);
+        let skinny_room = kernels.nr / 2;
+        let b_block = kernels.kc * (kernels.nc + skinny_room) * size_of::<T>();
+        assert!(b_block <= dense::B_BLOCK_BYTES);
         assert_eq!(kernels.mc % kernels.mr, 0);
         assert_eq!(kernels.nc % kernels.nr, 0);
         if let Some(narrow) = kernels.narrow_micro {
@@ -595,6 +601,69 @@ fn strided_products_overwrite_or_accumulate_into_a_block() {
                     );
                 }
             }
+        }
+    }
+}
+
+/// `product_of` with an operand whose rows start at listed, overlapping offsets (a
+/// convolution's column matrix read in its image), as `A` and as `B`, against the
+/// naive sum.
+#[test]
+fn products_read_rows_at_listed_starts() {
+    let mut rng = Lcg(0x7a);
+    for &(m, k, n) in &[
+        (1, 1, 1),
+        (16, 9, 838),
+        (30, 25, 668),
+        (144, 70, 16),
+        (7, 300, 62),
+    ] {
+        let image = rng.matrix::<f64>(3 * (m.max(k) + n), 0.0);
+        // Row r of the listed operand starts 3r/2 further on: rows overlap.
+        let starts_for = |rows: usize| (0..rows).map(|r| 3 * r / 2).collect::<Vec<usize>>();
+        let (a_starts, b_starts) = (starts_for(m), starts_for(k));
+        let a_plain = rng.matrix::<f64>(m * k, 0.0);
+        let b_plain = rng.matrix::<f64>(k * n, 0.0);
+        let listed_a = Operand::RowsAt(RowsAt {
+            data: &image,
+            starts: &a_starts,
+            cols: k,
+        });
+        let listed_b = Operand::RowsAt(RowsAt {
+            data: &image,
+            starts: &b_starts,
+            cols: n,
+        });
+        let plain_a = Operand::Strided(MatrixRef::row_major(&a_plain, m, k));
+        let plain_b = Operand::Strided(MatrixRef::row_major(&b_plain, k, n));
+        let cases = [
+            (
+                "listed A",
+                listed_a,
+                plain_b,
+                reference(
+                    (m, k, n),
+                    |i, p| image[a_starts[i] + p],
+                    |p, j| b_plain[p * n + j],
+                    None,
+                ),
+            ),
+            (
+                "listed B",
+                plain_a,
+                listed_b,
+                reference(
+                    (m, k, n),
+                    |i, p| a_plain[i * k + p],
+                    |p, j| image[b_starts[p] + j],
+                    None,
+                ),
+            ),
+        ];
+        for (what, a, b, expected) in cases {
+            let mut c = vec![0.0; m * n];
+            product_of(a, b, &mut c, n, Write::Overwrite).unwrap();
+            assert_close(&format!("{what} {m}×{k}×{n}"), k, &c, &expected);
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::autograd::{TapeError, Var};
 use crate::export::{Attribute, Graph, Value};
 use crate::{Buffer, Error, Float, Result, WeightInit, init};
 
-pub use columns::{BackwardScratch, Geometry};
+pub use columns::{BackwardScratch, ForwardScratch, Geometry};
 
 /// A convolution (the book's `Convolution`): `FN` filters of `C × FH × FW` moved by
 /// `STRIDE` over images of `C × H × W` padded with `PAD` zeros on every side, each
@@ -18,14 +18,16 @@ pub use columns::{BackwardScratch, Geometry};
 /// with `OH = (H + 2·PAD − FH) / STRIDE + 1` (the same across).
 ///
 /// `W` is `(FN, C, FH, FW)` and `b` is `(FN)`, as the book's and PyTorch's `conv2d`.
-/// Each image is unfolded into a `C·FH·FW × OH·OW` column matrix (the book's im2col),
-/// and `W` (as `FN × C·FH·FW`) times it, plus `b`, is the image's output, already in
-/// `FN × OH × OW` order. Backward adds `col · doutᵀ` to `dWᵀ`; the input gradient is
-/// `dout` convolved with the filters turned by 180° (stride 1, square filters, 8 input
-/// channels or more), else `Wᵀ · dout` folded back onto the input (col2im). The images of a batch are shared between threads,
-/// each unfolding one image at a time, so the scratch stays a few column matrices
-/// whatever the batch. The `network!` macro computes `OH` and `OW` and checks that
-/// the filters fit and the stride tiles the padded input.
+/// Each image's output is `W` (as `FN × C·FH·FW`) times its column matrix (the book's
+/// im2col, `C·FH·FW × OH·OW`), plus `b`, already in `FN × OH × OW` order. With stride 1
+/// the products read the column matrix where it lies in the padded image (see
+/// [`Geometry`]); with a larger stride the image is unfolded first. Backward adds
+/// `col · doutᵀ` to `dWᵀ`; the input gradient is `dout` convolved with the filters
+/// turned by 180° (stride 1, square filters, 8 input channels or more), else `Wᵀ ·
+/// dout` folded back onto the input (col2im). The images of a batch are shared between
+/// threads, each working on one image at a time, so the scratch stays a few images'
+/// worth whatever the batch. The `network!` macro computes `OH` and `OW` and checks
+/// that the filters fit and the stride tiles the padded input.
 ///
 /// ```
 /// use backprop::layers::{Context, Convolution, Layer};
@@ -66,8 +68,8 @@ pub struct Convolution<
     pub db: Array1<T>,
     out: Buffer<T>,
     dx: Buffer<T>,
-    /// Column matrices of the training forward pass, one per part of the batch.
-    columns: Vec<T>,
+    /// What the training forward pass works in.
+    forward_scratch: ForwardScratch<T>,
     backward: BackwardScratch<T>,
 }
 
@@ -79,12 +81,12 @@ pub struct ConvolutionConfig {
     pub init: Option<WeightInit>,
 }
 
-/// What [`Convolution::infer`](Layer::infer) writes into: the output and the column
-/// matrices, owned by the caller.
+/// What [`Convolution::infer`](Layer::infer) writes into: the output and the forward
+/// pass's work, owned by the caller.
 #[derive(Debug, Default)]
 pub struct ConvolutionScratch<T> {
     out: Buffer<T>,
-    columns: Vec<T>,
+    work: ForwardScratch<T>,
 }
 
 impl<
@@ -151,7 +153,7 @@ impl<
             db: Array1::zeros(FN),
             out: Buffer::new(),
             dx: Buffer::new(),
-            columns: Vec::new(),
+            forward_scratch: ForwardScratch::default(),
             backward: BackwardScratch::default(),
         }
     }
@@ -224,7 +226,7 @@ impl<
             contiguous(&self.b),
             contiguous_mut(&mut out),
         );
-        Self::GEOMETRY.forward(w, b, contiguous(&x), out, &mut self.columns);
+        Self::GEOMETRY.forward(w, b, contiguous(&x), out, &mut self.forward_scratch);
         self.out.view()
     }
 
@@ -240,7 +242,7 @@ impl<
             contiguous(&self.b),
             contiguous_mut(&mut out),
         );
-        Self::GEOMETRY.forward(w, b, contiguous(&x), out, &mut scratch.columns);
+        Self::GEOMETRY.forward(w, b, contiguous(&x), out, &mut scratch.work);
         scratch.out.view()
     }
 

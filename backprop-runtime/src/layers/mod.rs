@@ -34,7 +34,7 @@ use crate::{Float, Result, Targets, WeightInit};
 pub use affine::{Affine, AffineConfig};
 pub use batch_norm::{BatchNorm, BatchNormConfig};
 pub use convolution::{
-    BackwardScratch, Convolution, ConvolutionConfig, ConvolutionScratch, Geometry,
+    BackwardScratch, Convolution, ConvolutionConfig, ConvolutionScratch, ForwardScratch, Geometry,
 };
 pub use dropout::{Dropout, DropoutConfig};
 pub use naive::{AddLayer, MulLayer};

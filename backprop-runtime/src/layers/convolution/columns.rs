@@ -1,13 +1,21 @@
-//! The book's im2col and col2im for one image, at run-time sizes, and the products
-//! of a convolution over a batch built on them.
+//! The products of a convolution over a batch, at run-time sizes. With stride 1 they
+//! read the column matrix where it lies in the padded image; with a larger stride they
+//! unfold it first (the book's im2col) and fold the column gradients back (col2im).
 
 use crate::Float;
-use crate::gemm::{self, MatrixRef, Write};
+use crate::gemm::{self, MatrixRef, Operand, RowsAt, Write};
 use crate::parallel::for_each_part;
 
 /// The sizes of one convolution: input `channels × height × width`, `filters` of
 /// `channels × filter_height × filter_width`, moved by `stride` over the input
 /// padded with `pad` zeros on every side.
+///
+/// With stride 1, the products read an image's column matrix where it lies in the
+/// padded image: row `(c, i, j)` is the run of the padded image that starts at
+/// `(c, i, j)`, when the output is taken as wide as the padded image and its extra
+/// columns dropped. Nothing is unfolded: the extra columns cost 7 % more arithmetic
+/// for 3×3 filters with pad 1 on 28×28 and save writing, then packing, a column
+/// matrix `FH·FW` times the image (`docs/performance.md` has the measurements).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Geometry {
     /// Input channels (the book's C).
@@ -34,8 +42,8 @@ const PARTS: usize = 8;
 
 /// Input channels from which [`Geometry::turned`] computes the input gradient. At batch
 /// 100 on an AMD EPYC Zen 3 (AVX2, 2 threads, f32), the backward of 16→16 filters 3×3
-/// pad 1 took 9.9 ms turned against 11.8 ms folded (col2im), and of 1→30 filters 5×5
-/// 22.8 ms turned against 3.4 ms folded (a product one row tall).
+/// pad 1 took 6.4 ms turned against 7.0 ms folded; with few input channels the turned
+/// product is a few rows tall and wastes most of each register tile.
 const TURNED_FROM_CHANNELS: usize = 8;
 
 impl Geometry {
@@ -74,18 +82,113 @@ impl Geometry {
         self.filters * self.depth() + self.filters
     }
 
-    /// Whether the input itself is the column matrix (1 × 1 filters, stride 1, no
-    /// padding), so that no copy is needed.
-    const fn is_pointwise(&self) -> bool {
-        self.filter_height == 1 && self.filter_width == 1 && self.stride == 1 && self.pad == 0
+    /// Whether the column matrix is read from the padded image where it lies: with
+    /// stride 1, row `(c, i, j)` of the column matrix, from output pixel `(oh, ow)` on,
+    /// is the padded image from `(c, i + oh, j + ow)` on. Taking the output `Wp` wide
+    /// (`Wp = W + 2·pad`, the columns past `OW` of each row computed and dropped) makes
+    /// every row of the column matrix one contiguous run of the padded image, which the
+    /// products read in place: nothing is unfolded, and the input gradient folds back
+    /// with one contiguous addition per row. The extra columns cost `Wp / OW − 1` more
+    /// arithmetic (7 % for 3×3 filters with pad 1 on 28×28) and save writing and
+    /// reading the `FH·FW` times larger column matrix.
+    const fn in_place(&self) -> bool {
+        self.stride == 1
     }
 
-    /// Values a column matrix of one image takes (none for a pointwise convolution).
-    pub const fn columns_len(&self) -> usize {
-        if self.is_pointwise() {
+    /// Rows of the padded input, `H + 2·pad`.
+    const fn padded_height(&self) -> usize {
+        self.height + 2 * self.pad
+    }
+
+    /// Columns of the padded input, `W + 2·pad`.
+    const fn padded_width(&self) -> usize {
+        self.width + 2 * self.pad
+    }
+
+    /// Values of one padded image, none without padding (the image is its own).
+    const fn padded_len(&self) -> usize {
+        if self.pad == 0 {
             0
         } else {
+            self.channels * self.padded_height() * self.padded_width()
+        }
+    }
+
+    /// Columns of the wide output of [`Geometry::in_place`]: `OH − 1` rows of `Wp`,
+    /// then the last row's `OW` (so the last row of the column matrix ends inside the
+    /// padded image).
+    const fn wide_pixels(&self) -> usize {
+        (self.output_height() - 1) * self.padded_width() + self.output_width()
+    }
+
+    /// Values of one image's wide output, none when it is as narrow as the output.
+    const fn wide_len(&self) -> usize {
+        if self.wide_pixels() == self.pixels() {
+            0
+        } else {
+            self.filters * self.wide_pixels()
+        }
+    }
+
+    /// Scratch one image's forward pass takes: the padded image and the wide output,
+    /// or the unfolded column matrix.
+    pub const fn forward_len(&self) -> usize {
+        if self.in_place() {
+            self.padded_len() + self.wide_len()
+        } else {
             self.depth() * self.pixels()
+        }
+    }
+
+    /// Where each row `(c, i, j)` of the column matrix starts in the padded image:
+    /// `(c·Hp + i)·Wp + j` (empty with a stride above 1, whose rows are unfolded).
+    fn row_starts(&self, starts: &mut Vec<usize>) {
+        starts.clear();
+        if !self.in_place() {
+            return;
+        }
+        let (hp, wp) = (self.padded_height(), self.padded_width());
+        for c in 0..self.channels {
+            for i in 0..self.filter_height {
+                starts.extend((0..self.filter_width).map(|j| (c * hp + i) * wp + j));
+            }
+        }
+    }
+
+    /// Copies `x` into the middle of `padded`, zeros around it.
+    fn pad_image<T: Float>(&self, x: &[T], padded: &mut [T]) {
+        let (wp, pad) = (self.padded_width(), self.pad);
+        padded.fill(T::zero());
+        for (row, x_row) in x.chunks_exact(self.width).enumerate() {
+            let (c, r) = (row / self.height, row % self.height);
+            let start = (c * self.padded_height() + r + pad) * wp + pad;
+            padded[start..start + self.width].copy_from_slice(x_row);
+        }
+    }
+
+    /// The middle of `padded` (what [`Geometry::pad_image`] wrote) back into `x`.
+    fn crop_image<T: Float>(&self, padded: &[T], x: &mut [T]) {
+        let (wp, pad) = (self.padded_width(), self.pad);
+        for (row, x_row) in x.chunks_exact_mut(self.width).enumerate() {
+            let (c, r) = (row / self.height, row % self.height);
+            let start = (c * self.padded_height() + r + pad) * wp + pad;
+            x_row.copy_from_slice(&padded[start..start + self.width]);
+        }
+    }
+
+    /// Copies each `OW`-wide output row of `dout` to the start of its `Wp` columns of
+    /// `wide`, zeros in the columns between.
+    fn widen<T: Float>(&self, dout: &[T], wide: &mut [T]) {
+        let (wp, ow) = (self.padded_width(), self.output_width());
+        let wide_pixels = self.wide_pixels();
+        wide.fill(T::zero());
+        for (channel, wide) in dout
+            .chunks_exact(self.pixels())
+            .zip(wide.chunks_exact_mut(wide_pixels))
+        {
+            for (oh, row) in channel.chunks_exact(ow).enumerate() {
+                wide[oh * wp..oh * wp + ow].copy_from_slice(row);
+            }
         }
     }
 
@@ -176,66 +279,87 @@ impl Geometry {
     }
 
     /// `out = W ⊛ x + b` for a batch: `x` holds rows of `input_len` values, `out`
-    /// rows of `output_len`, `w` is `filters × depth`, `columns` is scratch that this
-    /// grows as needed.
+    /// rows of `output_len`, `w` is `filters × depth`; `scratch` grows as needed.
     pub fn forward<T: Float>(
         &self,
         w: &[T],
         b: &[T],
         x: &[T],
         out: &mut [T],
-        columns: &mut Vec<T>,
+        scratch: &mut ForwardScratch<T>,
     ) {
         let rows = out.len() / self.output_len();
         let (parts, per_part) = Self::parts(rows);
-        grow(columns, parts * self.columns_len());
+        grow(&mut scratch.work, parts * self.forward_len());
+        self.row_starts(&mut scratch.row_starts);
+        let starts = &scratch.row_starts[..];
         for_each_part(
             parts,
             [
                 (out, per_part * self.output_len()),
-                (&mut columns[..], self.columns_len()),
+                (&mut scratch.work[..], self.forward_len()),
             ],
-            &|part, [out, columns]| {
+            &|part, [out, work]| {
                 let first = part * per_part;
                 for (n, out) in out.chunks_exact_mut(self.output_len()).enumerate() {
                     let x = &x[(first + n) * self.input_len()..][..self.input_len()];
-                    self.forward_image(w, Some(b), x, out, columns);
+                    self.forward_image(w, Some(b), x, out, work, starts);
                 }
             },
         );
     }
 
-    /// One image's `out = W ⊛ x (+ b)`.
+    /// One image's `out = W ⊛ x (+ b)`, in `work` of [`Geometry::forward_len`] values,
+    /// with the [`Geometry::row_starts`].
     fn forward_image<T: Float>(
         &self,
         w: &[T],
         b: Option<&[T]>,
         x: &[T],
         out: &mut [T],
-        columns: &mut [T],
+        work: &mut [T],
+        starts: &[usize],
     ) {
         let (depth, pixels) = (self.depth(), self.pixels());
-        let columns: &[T] = if self.is_pointwise() {
+        let filters = Operand::Strided(MatrixRef::row_major(w, self.filters, depth));
+        if !self.in_place() {
+            self.im2col(x, work);
+            let columns = Operand::Strided(MatrixRef::row_major(work, depth, pixels));
+            let write = preset_bias(out, b, pixels);
+            return product(filters, columns, out, pixels, write);
+        }
+        let (padded, wide) = work.split_at_mut(self.padded_len());
+        let image: &[T] = if self.pad == 0 {
             x
         } else {
-            self.im2col(x, columns);
-            columns
+            self.pad_image(x, padded);
+            padded
         };
-        let write = match b {
-            Some(b) => {
-                for (channel, &bias) in out.chunks_exact_mut(pixels).zip(b) {
-                    channel.fill(bias);
+        let wide_pixels = self.wide_pixels();
+        let columns = Operand::RowsAt(RowsAt {
+            data: image,
+            starts,
+            cols: wide_pixels,
+        });
+        if wide.is_empty() {
+            let write = preset_bias(out, b, pixels);
+            return product(filters, columns, out, pixels, write);
+        }
+        product(filters, columns, wide, wide_pixels, Write::Overwrite);
+        // Keep the first OW of every Wp columns, adding the bias.
+        let (wp, ow) = (self.padded_width(), self.output_width());
+        for (f, (out, wide)) in out
+            .chunks_exact_mut(pixels)
+            .zip(wide.chunks_exact(wide_pixels))
+            .enumerate()
+        {
+            let bias = b.map_or(T::zero(), |b| b[f]);
+            for (oh, out) in out.chunks_exact_mut(ow).enumerate() {
+                for (o, &v) in out.iter_mut().zip(&wide[oh * wp..]) {
+                    *o = v + bias;
                 }
-                Write::Accumulate
             }
-            None => Write::Overwrite,
-        };
-        product(
-            MatrixRef::row_major(w, self.filters, depth),
-            MatrixRef::row_major(columns, depth, pixels),
-            out,
-            write,
-        );
+        }
     }
 
     /// The convolution whose forward pass is this one's input gradient, where there is
@@ -290,26 +414,31 @@ impl Geometry {
         let (parts, per_part) = Self::parts(rows);
         let with_dx = !dx.is_empty();
         let turned = self.turned().filter(|_| with_dx);
-        // Per part: the turned convolution's columns, or the column gradients to fold.
+        // Per part: the turned convolution's forward scratch, or the column gradients.
         let column_gradients = match turned {
-            Some(turned) => turned.columns_len(),
+            Some(turned) => turned.forward_len(),
+            None if with_dx && self.in_place() => self.depth() * self.wide_pixels(),
             None if with_dx => self.depth() * self.pixels(),
             None => 0,
         };
-        if turned.is_some() {
+        if let Some(turned) = turned {
             grow(&mut scratch.turned_filters, w.len());
             self.turn_filters(w, &mut scratch.turned_filters);
+            turned.row_starts(&mut scratch.turned_starts);
         }
-        let turned_filters = &scratch.turned_filters[..];
-        grow(&mut scratch.columns, parts * self.columns_len());
+        self.row_starts(&mut scratch.row_starts);
+        let (turned_filters, turned_starts) =
+            (&scratch.turned_filters[..], &scratch.turned_starts[..]);
+        let starts = &scratch.row_starts[..];
+        grow(&mut scratch.columns, parts * self.forward_len());
         grow(&mut scratch.column_gradients, parts * column_gradients);
         grow(&mut scratch.sums, parts * self.parameters());
-        let (depth, pixels, filters) = (self.depth(), self.pixels(), self.filters);
+        let (depth, filters) = (self.depth(), self.filters);
         for_each_part(
             parts,
             [
                 (&mut scratch.sums[..], self.parameters()),
-                (&mut scratch.columns[..], self.columns_len()),
+                (&mut scratch.columns[..], self.forward_len()),
                 (&mut scratch.column_gradients[..], column_gradients),
                 (dx, per_part * self.input_len()),
             ],
@@ -321,36 +450,27 @@ impl Geometry {
                 for n in 0..samples {
                     let x = &x[(first + n) * self.input_len()..][..self.input_len()];
                     let dout = &dout[(first + n) * self.output_len()..][..self.output_len()];
-                    let cols: &[T] = if self.is_pointwise() {
-                        x
-                    } else {
-                        self.im2col(x, columns);
-                        columns
-                    };
-                    let dout_m = MatrixRef::row_major(dout, filters, pixels);
-                    // dWᵀ += col · doutᵀ: the product packs doutᵀ (FN columns), not
-                    // colᵀ (C·FH·FW columns, 9 times as many for the deep net's).
-                    product(
-                        MatrixRef::row_major(cols, depth, pixels),
-                        dout_m.t(),
-                        dw_t,
-                        Write::Accumulate,
-                    );
-                    for (sum, channel) in db.iter_mut().zip(dout.chunks_exact(pixels)) {
+                    for (sum, channel) in db.iter_mut().zip(dout.chunks_exact(self.pixels())) {
                         *sum += lane_sum(channel);
                     }
-                    if !with_dx {
-                        continue;
-                    }
-                    let dx = &mut dx[n * self.input_len()..][..self.input_len()];
-                    if let Some(turned) = turned {
-                        turned.forward_image(turned_filters, None, dout, dx, column_gradients);
+                    let dx = match with_dx {
+                        true => Some(&mut dx[n * self.input_len()..][..self.input_len()]),
+                        false => None,
+                    };
+                    let gradients = match turned {
+                        Some(turned) => InputGradient::Turned {
+                            turned,
+                            filters: turned_filters,
+                            starts: turned_starts,
+                            work: &mut *column_gradients,
+                        },
+                        None => InputGradient::Folded(&mut *column_gradients),
+                    };
+                    let image = Image { x, dout, dx };
+                    if self.in_place() {
+                        self.backward_in_place(w, image, dw_t, columns, starts, gradients);
                     } else {
-                        // dcol = Wᵀ · dout, then col2im adds each value back.
-                        let w_t = MatrixRef::row_major(w, filters, depth).t();
-                        product(w_t, dout_m, column_gradients, Write::Overwrite);
-                        dx.fill(T::zero());
-                        self.col2im_add(column_gradients, dx);
+                        self.backward_unfolded(w, image, dw_t, columns, gradients);
                     }
                 }
             },
@@ -367,6 +487,141 @@ impl Geometry {
             db.iter_mut().zip(part_db).for_each(|(d, &s)| *d += s);
         }
     }
+
+    /// One image's `dWᵀ += col · doutᵀ` and input gradient, the column matrix read in
+    /// the padded image (see [`Geometry::in_place`]). `work` holds the padded image
+    /// then the wide `dout`.
+    fn backward_in_place<T: Float>(
+        &self,
+        w: &[T],
+        image: Image<'_, T>,
+        dw_t: &mut [T],
+        work: &mut [T],
+        starts: &[usize],
+        gradients: InputGradient<'_, T>,
+    ) {
+        let Image { x, dout, dx } = image;
+        let (depth, filters, wide_pixels) = (self.depth(), self.filters, self.wide_pixels());
+        let (padded, wide) = work.split_at_mut(self.padded_len());
+        let columns = |data| {
+            Operand::RowsAt(RowsAt {
+                data,
+                starts,
+                cols: wide_pixels,
+            })
+        };
+        let image: &[T] = if self.pad == 0 {
+            x
+        } else {
+            self.pad_image(x, padded);
+            padded
+        };
+        let dout_wide: &[T] = if wide.is_empty() {
+            dout
+        } else {
+            self.widen(dout, wide);
+            wide
+        };
+        let dout_wide = MatrixRef::row_major(dout_wide, filters, wide_pixels);
+        // dWᵀ += col · doutᵀ: the product packs doutᵀ (FN columns), not colᵀ (C·FH·FW
+        // columns, 9 times as many for the deep net's).
+        let dout_t = Operand::Strided(dout_wide.t());
+        product(columns(image), dout_t, dw_t, filters, Write::Accumulate);
+        let Some(dx) = dx else { return };
+        match gradients {
+            InputGradient::Turned {
+                turned,
+                filters,
+                starts,
+                work,
+            } => turned.forward_image(filters, None, dout, dx, work, starts),
+            InputGradient::Folded(column_gradients) => {
+                // dcol = Wᵀ · dout, then each row adds onto its run of the padded dx
+                // (the padded image's room, free again, or dx itself).
+                let w_t = MatrixRef::row_major(w, filters, depth).t();
+                let (w_t, dout_wide) = (Operand::Strided(w_t), Operand::Strided(dout_wide));
+                product(
+                    w_t,
+                    dout_wide,
+                    column_gradients,
+                    wide_pixels,
+                    Write::Overwrite,
+                );
+                let fold = |dx_padded: &mut [T]| {
+                    dx_padded.fill(T::zero());
+                    let rows = column_gradients.chunks_exact(wide_pixels);
+                    for (&start, row) in starts.iter().zip(rows) {
+                        let run = &mut dx_padded[start..start + wide_pixels];
+                        run.iter_mut().zip(row).for_each(|(d, &v)| *d += v);
+                    }
+                };
+                if self.pad == 0 {
+                    fold(dx);
+                } else {
+                    fold(padded);
+                    self.crop_image(padded, dx);
+                }
+            }
+        }
+    }
+
+    /// One image's `dWᵀ += col · doutᵀ` and input gradient through the unfolded column
+    /// matrix (im2col into `columns`, col2im from the column gradients).
+    fn backward_unfolded<T: Float>(
+        &self,
+        w: &[T],
+        image: Image<'_, T>,
+        dw_t: &mut [T],
+        columns: &mut [T],
+        gradients: InputGradient<'_, T>,
+    ) {
+        let Image { x, dout, dx } = image;
+        let (depth, pixels, filters) = (self.depth(), self.pixels(), self.filters);
+        self.im2col(x, columns);
+        let dout_m = MatrixRef::row_major(dout, filters, pixels);
+        let (cols, dout_t) = (
+            Operand::Strided(MatrixRef::row_major(columns, depth, pixels)),
+            Operand::Strided(dout_m.t()),
+        );
+        product(cols, dout_t, dw_t, filters, Write::Accumulate);
+        let Some(dx) = dx else { return };
+        // Only stride 1 turns (Geometry::turned), and stride 1 runs in place.
+        let InputGradient::Folded(column_gradients) = gradients else {
+            unreachable!("a turned input gradient has stride 1")
+        };
+        // dcol = Wᵀ · dout, then col2im adds each value back.
+        let w_t = Operand::Strided(MatrixRef::row_major(w, filters, depth).t());
+        product(
+            w_t,
+            Operand::Strided(dout_m),
+            column_gradients,
+            pixels,
+            Write::Overwrite,
+        );
+        dx.fill(T::zero());
+        self.col2im_add(column_gradients, dx);
+    }
+}
+
+/// One image's operands in [`Geometry::backward`].
+struct Image<'a, T> {
+    x: &'a [T],
+    dout: &'a [T],
+    /// Where its input gradient goes, if wanted.
+    dx: Option<&'a mut [T]>,
+}
+
+/// How [`Geometry::backward`] computes an image's input gradient.
+enum InputGradient<'a, T> {
+    /// As the forward pass of the turned convolution, in `work`.
+    Turned {
+        turned: Geometry,
+        filters: &'a [T],
+        starts: &'a [usize],
+        work: &'a mut [T],
+    },
+    /// From the column gradients, computed into this, folded back onto the input.
+    Folded(&'a mut [T]),
 }
 
 /// One line of an image's column matrix (see [`Geometry::for_each_line`]).
@@ -380,21 +635,45 @@ struct Line {
     source: Option<usize>,
 }
 
+/// What [`Geometry::forward`] works in: kept by the layer, or by the caller of
+/// inference, between batches.
+#[derive(Clone, Debug, Default)]
+pub struct ForwardScratch<T> {
+    /// Per part, [`Geometry::forward_len`] values.
+    work: Vec<T>,
+    row_starts: Vec<usize>,
+}
+
 /// What [`Geometry::backward`] works in: kept by the layer between steps.
 #[derive(Clone, Debug, Default)]
 pub struct BackwardScratch<T> {
+    /// Per part, [`Geometry::forward_len`] values: the padded image and the wide
+    /// output gradient, or the unfolded column matrix.
     columns: Vec<T>,
-    /// The filters of [`Geometry::turned`], for the input gradient.
+    row_starts: Vec<usize>,
+    /// The filters of [`Geometry::turned`], for the input gradient, and its row starts.
     turned_filters: Vec<T>,
+    turned_starts: Vec<usize>,
     column_gradients: Vec<T>,
     /// Per part, its sums of `dW` (transposed, `depth × filters`) then `db`.
     sums: Vec<T>,
 }
 
-/// `C (+)= A·B` with `C` row-major and dense; the shapes agree by construction.
-fn product<T: Float>(a: MatrixRef<'_, T>, b: MatrixRef<'_, T>, c: &mut [T], write: Write) {
-    let ldc = b.cols;
-    gemm::product(a, b, c, ldc, write).expect("a convolution's operands agree by construction");
+/// `C (+)= A·B` with `C` row-major; the shapes agree by construction.
+fn product<T: Float>(a: Operand<'_, T>, b: Operand<'_, T>, c: &mut [T], ldc: usize, write: Write) {
+    gemm::product_of(a, b, c, ldc, write).expect("a convolution's operands agree by construction");
+}
+
+/// Sets each output channel of `out` (`pixels` values each) to its bias: the product
+/// then adds to it. Without biases there is nothing to add to.
+fn preset_bias<T: Float>(out: &mut [T], b: Option<&[T]>, pixels: usize) -> Write {
+    let Some(b) = b else {
+        return Write::Overwrite;
+    };
+    for (channel, &bias) in out.chunks_exact_mut(pixels).zip(b) {
+        channel.fill(bias);
+    }
+    Write::Accumulate
 }
 
 /// The sum of `values` over eight running lanes, added up at the end: a single
