@@ -490,12 +490,13 @@ unsafe fn run_tile<T: GemmScalar>(
     b_panel: &[T],
     tile: Tile<T>,
 ) {
-    let (mr, nr) = (kernels.mr, kernels.nr);
-    let (micro, width) = match kernels.narrow_micro {
-        Some(narrow) if tile.cols <= narrow.width => (narrow.kernel, narrow.width),
-        _ => (kernels.micro, nr),
+    let nr = kernels.nr;
+    let (micro, width, rows) = match (kernels.narrow_micro, kernels.short_micro) {
+        (Some(narrow), _) if tile.cols <= narrow.width => (narrow.kernel, narrow.width, kernels.mr),
+        (_, Some(short)) if tile.rows <= short.rows => (short.kernel, nr, short.rows),
+        _ => (kernels.micro, nr, kernels.mr),
     };
-    if tile.rows == mr && tile.cols == width {
+    if tile.rows == rows && tile.cols == width {
         // SAFETY: a full tile inside C.
         return unsafe {
             micro(
@@ -528,7 +529,7 @@ unsafe fn run_tile<T: GemmScalar>(
         let c_row = unsafe { std::slice::from_raw_parts_mut(tile.c.add(i * tile.ld), tile.cols) };
         for (c_value, value) in c_row.iter_mut().zip(scratch_row) {
             // SAFETY: the kernel wrote the first `width` ≥ cols values of each
-            // of its mr ≥ rows rows.
+            // of its rows, at least tile.rows of them.
             let value = unsafe { value.assume_init() };
             *c_value = if tile.accumulate {
                 *c_value + value

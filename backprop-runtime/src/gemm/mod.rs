@@ -382,6 +382,22 @@ type SparseForward<T> =
 type SparseAtB<T> =
     unsafe fn(m: usize, k: usize, n: usize, a: &[T], d: &[T], first_col: usize, c: &mut [T]);
 
+/// A register tile `rows` rows tall, `rows` less than the table's `mr`, over whole
+/// `nr`-wide panels.
+struct ShortTile<T> {
+    kernel: MicroKernel<T>,
+    rows: usize,
+}
+
+// Not derived: that would require `T: Copy`, and a function pointer is `Copy` for any `T`.
+impl<T> Clone for ShortTile<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for ShortTile<T> {}
+
 /// A register tile `width` columns wide, `width` less than the table's `nr`,
 /// that reads the first `width` columns of an `nr`-wide packed panel.
 struct NarrowTile<T> {
@@ -446,6 +462,11 @@ pub struct Kernels<T> {
     /// AVX2's 16-wide panels): it costs a fraction of the FMAs of `micro`,
     /// which would multiply padding zeros there.
     narrow_micro: Option<NarrowTile<T>>,
+    /// A full-width tile of fewer rows than `mr`, for the last rows of `A` when they
+    /// fit in it: 16 filters are 6 + 6 + 4 rows of AVX2 tiles, and the last tile would
+    /// otherwise spend six rows of FMAs on four (a ninth of the products of 16 and 32
+    /// filters).
+    short_micro: Option<ShortTile<T>>,
     /// The last columns past whole panels and narrow tiles when there are at
     /// most half a narrow tile of them (`nr / 4` without one) and `A`'s rows
     /// are contiguous (forward, input gradient): dot products along those

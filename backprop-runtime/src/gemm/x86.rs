@@ -9,7 +9,7 @@ use std::arch::x86_64::*;
 use std::mem::MaybeUninit;
 
 use super::dense::{APanel, SkinnyBlock, pack_b};
-use super::{Crossover, Kernels, NarrowTile};
+use super::{Crossover, Kernels, NarrowTile, ShortTile};
 
 /// True when this CPU runs the kernels of this file.
 pub(super) fn has_avx2_fma() -> bool {
@@ -27,6 +27,10 @@ pub(super) static F32: Kernels<f32> = Kernels {
     mc: 48,
     nc: 128,
     micro: micro_f32,
+    short_micro: Some(ShortTile {
+        kernel: short_micro_f32,
+        rows: 4,
+    }),
     narrow_micro: Some(NarrowTile {
         kernel: narrow_micro_f32,
         width: 8,
@@ -57,6 +61,10 @@ pub(super) static F64: Kernels<f64> = Kernels {
     mc: 48,
     nc: 64,
     micro: micro_f64,
+    short_micro: Some(ShortTile {
+        kernel: short_micro_f64,
+        rows: 4,
+    }),
     narrow_micro: Some(NarrowTile {
         kernel: narrow_micro_f64,
         width: 4,
@@ -198,6 +206,36 @@ micro_kernel!(
     f64,
     4,
     6,
+    2,
+    _mm256_setzero_pd,
+    _mm256_loadu_pd,
+    _mm256_broadcast_sd,
+    _mm256_fmadd_pd,
+    _mm256_add_pd,
+    _mm256_storeu_pd
+);
+
+// Four rows at full width: the last rows of A when they fit (see `Kernels::short_micro`).
+micro_kernel!(
+    short_micro_f32,
+    "avx2,fma",
+    f32,
+    8,
+    4,
+    2,
+    _mm256_setzero_ps,
+    _mm256_loadu_ps,
+    _mm256_broadcast_ss,
+    _mm256_fmadd_ps,
+    _mm256_add_ps,
+    _mm256_storeu_ps
+);
+micro_kernel!(
+    short_micro_f64,
+    "avx2,fma",
+    f64,
+    4,
+    4,
     2,
     _mm256_setzero_pd,
     _mm256_loadu_pd,

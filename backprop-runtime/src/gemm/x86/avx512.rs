@@ -11,7 +11,7 @@ use std::arch::x86_64::*;
 
 use super::super::dense::SkinnyBlock;
 use super::super::dense::{APanel, pack_b};
-use super::super::{Crossover, Kernels, NarrowTile};
+use super::super::{Crossover, Kernels, NarrowTile, ShortTile};
 use super::sparse_f32::avx512::{
     sparse_at_b as sparse_at_b_f32, sparse_forward as sparse_forward_f32,
 };
@@ -36,6 +36,10 @@ pub(in super::super) static F32: Kernels<f32> = Kernels {
     mc: 24,
     nc: 240,
     micro: micro_f32,
+    short_micro: Some(ShortTile {
+        kernel: short_micro_f32,
+        rows: 4,
+    }),
     narrow_micro: Some(NarrowTile {
         kernel: narrow_micro_f32,
         width: 16,
@@ -65,6 +69,10 @@ pub(in super::super) static F64: Kernels<f64> = Kernels {
     mc: 48,
     nc: 48,
     micro: micro_f64,
+    short_micro: Some(ShortTile {
+        kernel: short_micro_f64,
+        rows: 4,
+    }),
     narrow_micro: Some(NarrowTile {
         kernel: narrow_micro_f64,
         width: 8,
@@ -118,6 +126,36 @@ micro_kernel!(
     f64,
     8,
     8,
+    3,
+    _mm512_setzero_pd,
+    _mm512_loadu_pd,
+    broadcast_f64,
+    _mm512_fmadd_pd,
+    _mm512_add_pd,
+    _mm512_storeu_pd
+);
+
+// Four rows at full width: the last rows of A when they fit (see `Kernels::short_micro`).
+micro_kernel!(
+    short_micro_f32,
+    "avx512f",
+    f32,
+    16,
+    4,
+    3,
+    _mm512_setzero_ps,
+    _mm512_loadu_ps,
+    broadcast_f32,
+    _mm512_fmadd_ps,
+    _mm512_add_ps,
+    _mm512_storeu_ps
+);
+micro_kernel!(
+    short_micro_f64,
+    "avx512f",
+    f64,
+    8,
+    4,
     3,
     _mm512_setzero_pd,
     _mm512_loadu_pd,
