@@ -10,6 +10,8 @@
 //! book's `half_float_network.py`: the test accuracy computed in f64, in f32, and with
 //! the parameters rounded to f16 and computed in f32.
 
+#[path = "common/book_nets.rs"]
+mod book_nets;
 #[path = "common/cli.rs"]
 mod cli;
 #[path = "common/convnet.rs"]
@@ -25,24 +27,10 @@ use std::process::ExitCode;
 use backprop::data::{Dataset, MiniBatch, Mnist};
 use backprop::prelude::*;
 use backprop::train::{End, Trainer};
+use book_nets::DeepConvNet;
 use clap::Parser;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-
-network! {
-    /// The book's DeepConvNet: `Affine(_, 50)` takes the 64·4·4 = 1024 features the
-    /// macro computes.
-    pub struct DeepConvNet(1, 28, 28) {
-        Convolution(16, 3, 3, pad = 1, init = He) -> Relu
-            -> Convolution(16, 3, 3, pad = 1, init = He) -> Relu -> Pooling(2, 2, stride = 2)
-            -> Convolution(32, 3, 3, pad = 1, init = He) -> Relu
-            -> Convolution(32, 3, 3, pad = 2, init = He) -> Relu -> Pooling(2, 2, stride = 2)
-            -> Convolution(64, 3, 3, pad = 1, init = He) -> Relu
-            -> Convolution(64, 3, 3, pad = 1, init = He) -> Relu -> Pooling(2, 2, stride = 2)
-            -> Affine(_, 50, init = He) -> Relu -> Dropout(0.5)
-            -> Affine(50, 10, init = He) -> Dropout(0.5) -> SoftmaxWithLoss
-    }
-}
 
 /// Train chapter 8's deep CNN on MNIST with the book's settings.
 #[derive(Parser, Debug)]
@@ -59,16 +47,13 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    cli::exit_code(run(&Args::parse()))
-}
-
-fn run(args: &Args) -> Result<End, cli::Failure> {
-    let mnist = convnet::prepare(&args.common, &[&args.misclassified])?;
-    if args.common.f64 {
-        train::<f64>(args, &mnist)
-    } else {
-        train::<f32>(args, &mnist)
-    }
+    let args = Args::parse();
+    cli::exit_code(convnet::run_in_precision(
+        &args.common,
+        &[&args.misclassified],
+        |mnist| train::<f32>(&args, mnist),
+        |mnist| train::<f64>(&args, mnist),
+    ))
 }
 
 fn train<T: Float>(args: &Args, mnist: &Mnist) -> Result<End, cli::Failure> {

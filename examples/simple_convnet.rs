@@ -8,6 +8,8 @@
 //! FILE` draws the 30 first-layer filters before and after training (the book's
 //! `visualize_filter.py`). Any IDX data set of 28×28 images works (Fashion-MNIST too).
 
+#[path = "common/book_nets.rs"]
+mod book_nets;
 #[path = "common/cli.rs"]
 mod cli;
 #[path = "common/convnet.rs"]
@@ -23,18 +25,10 @@ use std::process::ExitCode;
 use backprop::data::Mnist;
 use backprop::prelude::*;
 use backprop::train::End;
+use book_nets::SimpleConvNet;
 use clap::Parser;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-
-network! {
-    /// The book's SimpleConvNet: every shape below is computed by the macro, so
-    /// `Affine(_, 100)` takes 30·12·12 = 4,320 features.
-    pub struct SimpleConvNet(1, 28, 28) {
-        Convolution(30, 5, 5) -> Relu -> Pooling(2, 2, stride = 2)
-            -> Affine(_, 100) -> Relu -> Affine(100, 10) -> SoftmaxWithLoss
-    }
-}
 
 /// Train chapter 7's SimpleConvNet on MNIST with the book's settings.
 #[derive(Parser, Debug)]
@@ -51,16 +45,13 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    cli::exit_code(run(&Args::parse()))
-}
-
-fn run(args: &Args) -> Result<End, cli::Failure> {
-    let mnist = convnet::prepare(&args.common, &[&args.filters])?;
-    if args.common.f64 {
-        train::<f64>(args, &mnist)
-    } else {
-        train::<f32>(args, &mnist)
-    }
+    let args = Args::parse();
+    cli::exit_code(convnet::run_in_precision(
+        &args.common,
+        &[&args.filters],
+        |mnist| train::<f32>(&args, mnist),
+        |mnist| train::<f64>(&args, mnist),
+    ))
 }
 
 fn train<T: Float>(args: &Args, mnist: &Mnist) -> Result<End, cli::Failure> {

@@ -11,16 +11,12 @@ use backprop::prelude::*;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
-#[path = "common/book_nets.rs"]
+#[path = "../examples/common/book_nets.rs"]
 mod book_nets;
 
-use book_nets::DeepConvNet;
+use book_nets::{DeepConvNet, TwoLayerNet, TwoLayerNetScratch};
 
 network! {
-    struct TwoLayerNet {
-        Affine(784, 50) -> Relu -> Affine(50, 10) -> SoftmaxWithLoss
-    }
-
     /// The book's extended net: BatchNorm after each hidden Affine, Dropout after the
     /// activation.
     struct Extended {

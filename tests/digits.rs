@@ -15,24 +15,13 @@ use backprop::rand::rngs::StdRng;
 use rand_distr::{Distribution, Uniform};
 use serde_json::{Value, json};
 
-#[path = "common/book_nets.rs"]
+#[path = "../examples/common/book_nets.rs"]
 mod book_nets;
+#[path = "common/example_binary.rs"]
+mod example_binary;
 
-use book_nets::SimpleConvNet;
-
-network! {
-    /// The MNIST example's network, as the digits example declares it.
-    struct TwoLayerNet { Affine(784, 50) -> Relu -> Affine(50, 10) -> SoftmaxWithLoss }
-}
-
-/// An example's binary, which `cargo test` builds beside the test binaries.
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
-    let example = profile_dir.join("examples").join(name);
-    assert!(example.exists(), "{} is not built", example.display());
-    example
-}
+use book_nets::{SimpleConvNet, TwoLayerNet};
+use example_binary::example;
 
 /// A running digits server, stopped when dropped.
 struct Server {

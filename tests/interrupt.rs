@@ -11,13 +11,12 @@ use std::time::{Duration, Instant};
 /// The seed of every run here but one.
 const SEED_3: [&str; 2] = ["--seed", "3"];
 
-/// The example's binary, which `cargo test` builds beside the test binaries.
-fn example() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
-    let example = profile_dir.join("examples").join("mnist");
-    assert!(example.exists(), "{} is not built", example.display());
-    example
+#[path = "common/example_binary.rs"]
+mod example_binary;
+
+/// The MNIST example's binary.
+fn mnist_example() -> PathBuf {
+    example_binary::example("mnist")
 }
 
 /// Every run's options, then `extra` (the seed, the length and the files).
@@ -47,7 +46,7 @@ fn ctrl_c_checkpoints_and_the_resumed_run_ends_as_the_uninterrupted_one() {
         path("resumed.safetensors"),
     );
 
-    let status = Command::new(example())
+    let status = Command::new(mnist_example())
         .args(run_args(
             &data,
             &["--seed", "3", "--iters", "6000", "--save", &whole],
@@ -56,7 +55,7 @@ fn ctrl_c_checkpoints_and_the_resumed_run_ends_as_the_uninterrupted_one() {
         .unwrap();
     assert!(status.success());
 
-    let child = Command::new(example())
+    let child = Command::new(mnist_example())
         .args(run_args(
             &data,
             &[
@@ -100,7 +99,7 @@ fn ctrl_c_checkpoints_and_the_resumed_run_ends_as_the_uninterrupted_one() {
         "a stopped run saves no model"
     );
 
-    let status = Command::new(example())
+    let status = Command::new(mnist_example())
         .args(run_args(
             &data,
             &[
@@ -140,7 +139,7 @@ fn a_finished_run_extended_from_its_checkpoint_ends_as_the_longer_run() {
     );
     let run = |extra: &[&str]| {
         let args = run_args(&data, &[&SEED_3[..], extra].concat());
-        let output = Command::new(example()).args(&args).output().unwrap();
+        let output = Command::new(mnist_example()).args(&args).output().unwrap();
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         assert!(
             output.status.success(),
@@ -174,7 +173,7 @@ fn a_finished_run_extended_from_its_checkpoint_ends_as_the_longer_run() {
         &data,
         &["--seed", "4", "--iters", "600", "--checkpoint", &checkpoint],
     );
-    let output = Command::new(example()).args(&args).output().unwrap();
+    let output = Command::new(mnist_example()).args(&args).output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success());
     assert!(

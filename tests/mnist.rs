@@ -8,12 +8,6 @@ use backprop::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-network! {
-    struct TwoLayerNet {
-        Affine(784, 50) -> Relu -> Affine(50, 10) -> SoftmaxWithLoss
-    }
-}
-
 #[test]
 #[ignore = "needs MNIST: run with MNIST_DIR=<folder with the four IDX files> and --ignored"]
 fn twelve_hundred_steps_reach_ninety_percent_on_the_test_set() {
@@ -45,10 +39,10 @@ fn twelve_hundred_steps_reach_ninety_percent_on_the_test_set() {
     assert!(after.loss < before.loss / 3.0, "{before:?} → {after:?}");
 }
 
-#[path = "common/book_nets.rs"]
+#[path = "../examples/common/book_nets.rs"]
 mod book_nets;
 
-use book_nets::{DeepConvNet, SimpleConvNet};
+use book_nets::{DeepConvNet, SimpleConvNet, TwoLayerNet};
 
 /// Trains `net` with the book's chapter 7–8 settings for `steps` steps on MNIST, then
 /// checks that the loss of the last third is below `falls` times the first third's,

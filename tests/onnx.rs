@@ -20,7 +20,7 @@ use backprop::rand::rngs::StdRng;
 use backprop::train::Trainer;
 use rand_distr::{Distribution, StandardNormal, Uniform};
 
-#[path = "common/book_nets.rs"]
+#[path = "../examples/common/book_nets.rs"]
 mod book_nets;
 
 use book_nets::{DeepConvNet, SimpleConvNet};

@@ -27,6 +27,22 @@ pub struct RunOptions {
     pub evaluation_samples: usize,
 }
 
+/// Prepares the data (see [`prepare`]), then trains with `train_f32`, or with
+/// `train_f64` under `--f64`.
+pub fn run_in_precision(
+    common: &cli::Common,
+    outputs: &[&Option<PathBuf>],
+    train_f32: impl FnOnce(&Mnist) -> Result<End, cli::Failure>,
+    train_f64: impl FnOnce(&Mnist) -> Result<End, cli::Failure>,
+) -> Result<End, cli::Failure> {
+    let mnist = prepare(common, outputs)?;
+    if common.f64 {
+        train_f64(&mnist)
+    } else {
+        train_f32(&mnist)
+    }
+}
+
 /// Applies `--threads`, refuses to replace any of `outputs` (and the common ones)
 /// without `--force`, and loads the data, which must be of 28×28 images.
 pub fn prepare(common: &cli::Common, outputs: &[&Option<PathBuf>]) -> Result<Mnist, cli::Failure> {

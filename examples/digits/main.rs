@@ -8,27 +8,16 @@
 //! serves a page on 127.0.0.1 with a canvas: the page turns the strokes into a 28×28
 //! image as MNIST was made and asks `POST /predict` for the ten probabilities.
 
+#[path = "../common/book_nets.rs"]
+mod book_nets;
 mod server;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use backprop::model_file;
-use backprop::prelude::*;
+use book_nets::{SimpleConvNet, TwoLayerNet};
 use clap::{Parser, ValueEnum};
-
-network! {
-    /// The MNIST example's network (`--save` of `examples/mnist`).
-    pub struct TwoLayerNet {
-        Affine(784, 50) -> Relu -> Affine(50, 10) -> SoftmaxWithLoss
-    }
-
-    /// The SimpleConvNet example's network (`--save` of `examples/simple_convnet`).
-    pub struct SimpleConvNet(1, 28, 28) {
-        Convolution(30, 5, 5) -> Relu -> Pooling(2, 2, stride = 2)
-            -> Affine(_, 100) -> Relu -> Affine(100, 10) -> SoftmaxWithLoss
-    }
-}
 
 /// Serve a page where a person draws a digit and a trained network reads it.
 #[derive(Parser, Debug)]

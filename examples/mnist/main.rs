@@ -6,6 +6,8 @@
 //! from `--data DIR`, else `$MNIST_DIR`, else `./data/mnist`, which is downloaded on
 //! first use.
 
+#[path = "../common/book_nets.rs"]
+mod book_nets;
 #[path = "../common/cli.rs"]
 mod cli;
 #[path = "../common/figure.rs"]
@@ -20,14 +22,8 @@ use backprop::data::{self, Mnist, SamplingMode};
 use backprop::optim;
 use backprop::prelude::*;
 use backprop::train::{End, Length, Reporter, Trainer};
+use book_nets::TwoLayerNet;
 use clap::Parser;
-
-network! {
-    /// The two-layer net of Deep Learning from Scratch, chapter 5.
-    pub struct TwoLayerNet {
-        Affine(784, 50) -> Relu -> Affine(50, 10) -> SoftmaxWithLoss
-    }
-}
 
 /// Train the book's two-layer network (784-50-10) on MNIST.
 ///

@@ -444,7 +444,7 @@ pub(super) struct SkinnyBlock<'a, T> {
 /// The kernel for the columns past the last whole panel (and half-width
 /// panel), and their count, when there are few enough of them and a kernel
 /// suits `A`'s layout.
-fn skinny_columns<T>(
+fn skinny_columns<T: GemmScalar>(
     kernels: &Kernels<T>,
     a: View<'_, T>,
     n: usize,

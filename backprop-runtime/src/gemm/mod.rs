@@ -384,35 +384,19 @@ type SparseAtB<T> =
 
 /// A register tile `rows` rows tall, `rows` less than the table's `mr`, over whole
 /// `nr`-wide panels.
+#[derive(Clone, Copy)]
 struct ShortTile<T> {
     kernel: MicroKernel<T>,
     rows: usize,
 }
 
-// Not derived: that would require `T: Copy`, and a function pointer is `Copy` for any `T`.
-impl<T> Clone for ShortTile<T> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<T> Copy for ShortTile<T> {}
-
 /// A register tile `width` columns wide, `width` less than the table's `nr`,
 /// that reads the first `width` columns of an `nr`-wide packed panel.
+#[derive(Clone, Copy)]
 struct NarrowTile<T> {
     kernel: MicroKernel<T>,
     width: usize,
 }
-
-// Not derived: that would require `T: Copy`, and a function pointer is `Copy` for any `T`.
-impl<T> Clone for NarrowTile<T> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<T> Copy for NarrowTile<T> {}
 
 /// The zero fraction of `A` from which a zero-skipping kernel beats the dense
 /// one, measured by `examples/sparse_crossover.rs` at a training batch (100

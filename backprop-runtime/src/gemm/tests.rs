@@ -481,7 +481,7 @@ fn blocking_fits_the_stack_buffers() {
         assert!(b_block <= dense::B_BLOCK_BYTES);
         assert_eq!(kernels.mc % kernels.mr, 0);
         assert_eq!(kernels.nc % kernels.nr, 0);
-        if let Some(narrow) = kernels.narrow_micro {
+        if let Some(narrow) = &kernels.narrow_micro {
             assert!(narrow.width < kernels.nr);
         }
     }
