@@ -309,9 +309,9 @@ impl Dataset {
         self.check_buffers(indices.len(), x.len(), labels.len())?;
         self.check_indices(indices)?;
         let features = self.features();
-        // The last step's products on this thread read `x`: split like them (see
-        // `Split`), whole rows per thread (a data set always has at least one feature).
-        crate::gemm::Split::of_last_product().run(x, features, &|first, rows| {
+        // The step's products read `x`: split like them (see `split_pass`), whole rows
+        // per thread (a data set always has at least one feature).
+        crate::gemm::split_pass(x, features, &|first, rows| {
             let first_row = first / features;
             let indices = &indices[first_row..first_row + rows.len() / features];
             // Rows drawn at random from a large set are mostly not in cache. Touching

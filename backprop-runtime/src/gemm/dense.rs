@@ -216,7 +216,6 @@ pub(super) fn parallel<T: GemmScalar>(
         ld: ldc,
     };
     let threads = work_threads(m, k, n);
-    pool::note_product(threads);
     if m <= ROW_CHUNK && threads == 1 {
         // SAFETY: `c` holds the m×n output with row stride `ldc`, exclusively borrowed.
         return unsafe { serial(kernels, m, k, n, a, b, init, out) };

@@ -95,7 +95,7 @@ use std::fmt::Debug;
 use std::ops::{Add, AddAssign, Mul};
 
 pub use path::{KernelPath, UnknownKernelPath, kernel_path};
-pub(crate) use pool::{ALWAYS_SPLIT_BYTES, SharedOut, Split, run as run_parts, within_split};
+pub(crate) use pool::{ALWAYS_SPLIT_BYTES, SharedOut, run as run_parts, split_pass, within_split};
 pub use pool::{set_threads, threads};
 
 /// Error for operands whose length does not match the given dimensions.

@@ -111,91 +111,53 @@ pub(crate) fn within_split<R>(work: impl FnOnce() -> R) -> R {
     work()
 }
 
-/// How a pass over data that the products touched is shared between threads: on
-/// the calling thread alone, or cut into one contiguous piece per thread.
-///
-/// This is for the work between products, such as gathering the next batch and
-/// the SGD update: it writes what the products read or wrote (the batch, `W`,
-/// `dW`). After a product split between cores, those cache lines are spread over
-/// both, and one core writing them all waits for every line held by the other;
-/// splitting the writes the same way halves that wait. After a product on one
-/// thread the lines are all on this core, and splitting would scatter them
-/// instead (`docs/performance.md` has the measurements). So the caller states the
-/// split, usually [`Split::of_last_product`]: the one its own thread's products
-/// used.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Split {
-    shared: bool,
-}
-
-thread_local! {
-    /// The split of the last product this thread ran (see [`note_product`]).
-    static LAST_PRODUCT: Cell<Split> = const { Cell::new(Split::CALLER) };
-}
-
-/// Records on this thread that a product is about to run on `threads` threads.
-pub(super) fn note_product(threads: usize) {
-    let shared = threads > 1 && !WITHIN_SPLIT.get();
-    LAST_PRODUCT.set(Split { shared });
-}
-
 /// Below this size a hand-off to the workers costs more than the work: the
 /// biases and the 50×10 weights of the book's net are updated on the caller.
 const MIN_SPLIT_BYTES: usize = 16 * 1024;
 
-/// From this size a pass is split whatever the product before did: data larger
-/// than a core's L2 cache (512 KiB on Zen 3, 1–2 MiB on recent Xeons) streams from
-/// the shared cache or memory anyway, and two cores stream it faster than one.
-/// The ReLU after SimpleConvNet's convolution (100 images of 30×24×24, 6.9 MB in
-/// f32) is such a pass.
+/// From this size a pass that no product decides for is split anyway (see
+/// `parallel::parts_for`): data larger than a core's L2 cache (512 KiB on Zen 3, 1–2
+/// MiB on recent Xeons) streams from the shared cache or memory, and two cores stream
+/// it faster than one.
 pub(crate) const ALWAYS_SPLIT_BYTES: usize = 1024 * 1024;
 
-impl Split {
-    /// All on the calling thread.
-    pub(crate) const CALLER: Split = Split { shared: false };
-
-    /// One piece per thread ([`threads`]), as a product that used the workers.
-    #[cfg(test)]
-    pub(crate) const SHARED: Split = Split { shared: true };
-
-    /// The split of the last product the calling thread ran: shared when it
-    /// handed parts to the workers, else (or before any product) [`Split::CALLER`].
-    /// Products on other threads do not change it.
-    pub(crate) fn of_last_product() -> Split {
-        LAST_PRODUCT.get()
+/// Runs `body(first, piece)` over `data` cut into one contiguous piece per thread
+/// (each a multiple of `grain` elements, but the last, and starting at element
+/// `first`), or over all of `data` on the calling thread when it is smaller than
+/// [`MIN_SPLIT_BYTES`] or the thread already runs its share of a split job (see
+/// [`within_split`]).
+///
+/// This is for the passes between products, such as gathering the next batch, the
+/// SGD update and an activation: they write what the products read or wrote (the
+/// batch, `W`, `dW`, a layer's output). A product of that size is split between the
+/// cores with the caller taking the first rows or columns, so its output's cache
+/// lines are spread over both; a pass split the same way lets each core write the
+/// lines it already holds, where one core writing them all waits for every line the
+/// other holds (`docs/performance.md` has the measurements). The decision depends on
+/// the data alone, never on what ran before on the thread.
+pub(crate) fn split_pass<T: Send>(
+    data: &mut [T],
+    grain: usize,
+    body: &(dyn Fn(usize, &mut [T]) + Sync),
+) {
+    let threads = if size_of_val(data) >= MIN_SPLIT_BYTES && !WITHIN_SPLIT.get() {
+        threads()
+    } else {
+        1
+    };
+    let per_part = data.len().div_ceil(threads).next_multiple_of(grain.max(1));
+    if threads == 1 || per_part >= data.len() {
+        return body(0, data);
     }
-
-    /// Runs `body(first, piece)` over `data` cut into one contiguous piece per
-    /// thread when shared (each a multiple of `grain` elements, but the last, and
-    /// starting at element `first`), else on the calling thread in one piece. Data
-    /// smaller than [`MIN_SPLIT_BYTES`] stays in one piece; data of
-    /// [`ALWAYS_SPLIT_BYTES`] or more is split even when not shared.
-    pub(crate) fn run<T: Send>(
-        self,
-        data: &mut [T],
-        grain: usize,
-        body: &(dyn Fn(usize, &mut [T]) + Sync),
-    ) {
-        let bytes = size_of_val(data);
-        let threads = if (self.shared && bytes >= MIN_SPLIT_BYTES) || bytes >= ALWAYS_SPLIT_BYTES {
-            threads()
-        } else {
-            1
-        };
-        let per_part = data.len().div_ceil(threads).next_multiple_of(grain.max(1));
-        if threads == 1 || per_part >= data.len() {
-            return body(0, data);
-        }
-        let len = data.len();
-        let shared = SharedOut::new(data);
-        run(len.div_ceil(per_part), threads, &|part| {
-            let first = part * per_part;
-            // SAFETY: the parts' ranges are disjoint and inside `data`.
-            body(first, unsafe {
-                shared.range(first, per_part.min(len - first))
-            });
+    let len = data.len();
+    let shared = SharedOut::new(data);
+    run(len.div_ceil(per_part), threads, &|part| {
+        let first = part * per_part;
+        // SAFETY: the parts' ranges are disjoint and inside `data`.
+        body(first, unsafe {
+            shared.range(first, per_part.min(len - first))
         });
-    }
+    });
 }
 
 /// Shares a mutable slice between threads, which write disjoint ranges of it.

@@ -22,7 +22,6 @@ fn split_output_rows<T: GemmScalar>(
     c: &mut [T],
     body: &(dyn Fn(usize, &mut [T]) + Sync),
 ) {
-    pool::note_product(threads);
     if threads == 1 {
         return body(0, c);
     }

@@ -491,66 +491,58 @@ fn blocking_fits_the_stack_buffers() {
     }
 }
 
-#[test]
-fn a_split_covers_every_element_once_in_whole_grains() {
+/// The pieces `split_pass` hands to `body`, in order: (first element, length).
+fn pieces_of_a_pass(len: usize, grain: usize) -> Vec<(usize, usize)> {
     use std::sync::Mutex;
+    let mut data = vec![0_u32; len];
+    let pieces = Mutex::new(Vec::new());
+    split_pass(&mut data, grain, &|first, piece| {
+        for (offset, value) in piece.iter_mut().enumerate() {
+            *value += (first + offset) as u32 + 1;
+        }
+        pieces.lock().unwrap().push((first, piece.len()));
+    });
+    let expected: Vec<u32> = (1..=len as u32).collect();
+    assert_eq!(
+        data, expected,
+        "len {len}, grain {grain}: every element once"
+    );
+    let mut pieces = pieces.into_inner().unwrap();
+    pieces.sort();
+    pieces
+}
+
+#[test]
+fn a_pass_covers_every_element_once_in_whole_grains() {
     set_threads(2);
-    for (len, grain) in [(0, 16), (1, 16), (100, 16), (784 * 100, 784), (1001, 7)] {
-        for split in [Split::CALLER, Split::SHARED] {
-            let mut data = vec![0_u32; len];
-            let pieces = Mutex::new(Vec::new());
-            split.run(&mut data, grain, &|first, piece| {
-                for (offset, value) in piece.iter_mut().enumerate() {
-                    *value += (first + offset) as u32 + 1;
-                }
-                pieces.lock().unwrap().push((first, piece.len()));
-            });
-            let expected: Vec<u32> = (1..=len as u32).collect();
-            assert_eq!(data, expected, "len {len}, grain {grain}, {split:?}");
-            let mut pieces = pieces.into_inner().unwrap();
-            let wanted = if split == Split::SHARED && len * 4 >= 16 * 1024 {
-                2
-            } else {
-                1
-            };
-            assert_eq!(pieces.len(), wanted, "len {len}, {split:?}");
-            pieces.sort();
-            for window in pieces.windows(2) {
-                assert_eq!(window[0].1 % grain, 0, "only the last piece may be partial");
-                assert_eq!(
-                    window[0].0 + window[0].1,
-                    window[1].0,
-                    "pieces are contiguous"
-                );
-            }
+    for (len, grain) in [
+        (0, 16),
+        (1, 16),
+        (100, 16),
+        (784 * 100, 784),
+        (1001, 7),
+        (5000, 7),
+    ] {
+        let pieces = pieces_of_a_pass(len, grain);
+        // From 16 KiB (4096 u32) a pass is shared between the two threads.
+        let wanted = if len * 4 >= 16 * 1024 { 2 } else { 1 };
+        assert_eq!(pieces.len(), wanted, "len {len}");
+        for window in pieces.windows(2) {
+            assert_eq!(window[0].1 % grain, 0, "only the last piece may be partial");
+            assert_eq!(
+                window[0].0 + window[0].1,
+                window[1].0,
+                "pieces are contiguous"
+            );
         }
     }
 }
 
 #[test]
-fn the_last_products_split_is_the_calling_threads_own() {
+fn a_pass_inside_a_split_stays_on_its_thread() {
     set_threads(2);
-    pool::note_product(2);
-    assert_eq!(Split::of_last_product(), Split::SHARED);
-    let elsewhere = std::thread::spawn(|| {
-        let before = Split::of_last_product();
-        pool::note_product(1);
-        before
-    });
-    assert_eq!(elsewhere.join().unwrap(), Split::CALLER);
-    assert_eq!(
-        Split::of_last_product(),
-        Split::SHARED,
-        "another thread's product leaves this thread's record"
-    );
-    within_split(|| pool::note_product(2));
-    assert_eq!(
-        Split::of_last_product(),
-        Split::CALLER,
-        "a product inside a split stays on its thread"
-    );
-    pool::note_product(1);
-    assert_eq!(Split::of_last_product(), Split::CALLER);
+    let pieces = within_split(|| pieces_of_a_pass(784 * 100, 784));
+    assert_eq!(pieces, [(0, 784 * 100)]);
 }
 
 /// `product` on operands read through strides (a transpose, a block of a wider

@@ -3,7 +3,7 @@
 
 use ndarray::{ArrayView2, Zip};
 
-use crate::gemm::Split;
+use crate::gemm::split_pass;
 use crate::{Buffer, Float};
 
 /// Writes `f(x)` for every element of `x` into `out`.
@@ -15,9 +15,8 @@ pub(super) fn map_into<'b, T: Float>(
     let (rows, cols) = x.dim();
     let mut y = out.prepare(rows, cols);
     match (x.as_slice(), y.as_slice_mut()) {
-        // The product before wrote `x` on this thread, shared between the cores or
-        // not: split like it, whole rows per piece (see `Split`).
-        (Some(x), Some(y)) => Split::of_last_product().run(y, cols.max(1), &|first, part| {
+        // Whole rows per piece (see `split_pass`).
+        (Some(x), Some(y)) => split_pass(y, cols.max(1), &|first, part| {
             for (y, &v) in part.iter_mut().zip(&x[first..]) {
                 *y = f(v);
             }
@@ -40,14 +39,12 @@ pub(super) fn gradient_from_output<'b, T: Float>(
     let mut out = dx.prepare(rows, cols);
     match (dout.as_slice(), y.as_slice(), out.as_slice_mut()) {
         // Split as the forward pass was (see `map_into`).
-        (Some(dout), Some(y), Some(out)) => {
-            Split::of_last_product().run(out, cols.max(1), &|first, part| {
-                let inputs = dout[first..].iter().zip(&y[first..]);
-                for (dx, (&d, &y)) in part.iter_mut().zip(inputs) {
-                    *dx = gradient(d, y);
-                }
-            })
-        }
+        (Some(dout), Some(y), Some(out)) => split_pass(out, cols.max(1), &|first, part| {
+            let inputs = dout[first..].iter().zip(&y[first..]);
+            for (dx, (&d, &y)) in part.iter_mut().zip(inputs) {
+                *dx = gradient(d, y);
+            }
+        }),
         _ => Zip::from(out)
             .and(&dout)
             .and(&y)

@@ -43,10 +43,9 @@ impl<T: Float> Optimizer<T> for Sgd {
 
     fn update_parameter(&mut self, _: usize, value: &mut [T], gradient: &[T]) {
         let step = -T::from_f64(self.lr);
-        // The training step's products ran on this thread just before, the weight
-        // gradient's wrote `gradient`: split like them (see `Split`), in pieces of
-        // whole cache lines.
-        crate::gemm::Split::of_last_product().run(value, 16, &|first, values| {
+        // The weight gradient's product wrote `gradient`: split like it (see
+        // `split_pass`), in pieces of whole cache lines.
+        crate::gemm::split_pass(value, 16, &|first, values| {
             for (value, &slope) in values.iter_mut().zip(&gradient[first..]) {
                 *value += step * slope;
             }

@@ -157,12 +157,22 @@ impl Geometry {
 
     /// Copies `x` into the middle of `padded`, zeros around it.
     fn pad_image<T: Float>(&self, x: &[T], padded: &mut [T]) {
-        let (wp, pad) = (self.padded_width(), self.pad);
-        padded.fill(T::zero());
-        for (row, x_row) in x.chunks_exact(self.width).enumerate() {
-            let (c, r) = (row / self.height, row % self.height);
-            let start = (c * self.padded_height() + r + pad) * wp + pad;
-            padded[start..start + self.width].copy_from_slice(x_row);
+        let (w, pad) = (self.width, self.pad);
+        // Row by row, each value written once: filling the whole image with zeros
+        // first would write it twice.
+        let channels = padded.chunks_exact_mut(self.padded_height() * self.padded_width());
+        for (padded, x) in channels.zip(x.chunks_exact(self.height * w)) {
+            let rows = padded.chunks_exact_mut(self.padded_width()).enumerate();
+            for (r, row) in rows {
+                match r.checked_sub(pad).filter(|&r| r < self.height) {
+                    Some(r) => {
+                        row[..pad].fill(T::zero());
+                        row[pad..pad + w].copy_from_slice(&x[r * w..(r + 1) * w]);
+                        row[pad + w..].fill(T::zero());
+                    }
+                    None => row.fill(T::zero()),
+                }
+            }
         }
     }
 
@@ -179,15 +189,16 @@ impl Geometry {
     /// Copies each `OW`-wide output row of `dout` to the start of its `Wp` columns of
     /// `wide`, zeros in the columns between.
     fn widen<T: Float>(&self, dout: &[T], wide: &mut [T]) {
-        let (wp, ow) = (self.padded_width(), self.output_width());
-        let wide_pixels = self.wide_pixels();
-        wide.fill(T::zero());
-        for (channel, wide) in dout
-            .chunks_exact(self.pixels())
-            .zip(wide.chunks_exact_mut(wide_pixels))
-        {
-            for (oh, row) in channel.chunks_exact(ow).enumerate() {
-                wide[oh * wp..oh * wp + ow].copy_from_slice(row);
+        let ow = self.output_width();
+        let channels = wide.chunks_exact_mut(self.wide_pixels());
+        for (channel, wide) in dout.chunks_exact(self.pixels()).zip(channels) {
+            // Rows of Wp values but the last, which ends after its OW.
+            for (row, wide) in channel
+                .chunks_exact(ow)
+                .zip(wide.chunks_mut(self.padded_width()))
+            {
+                wide[..ow].copy_from_slice(row);
+                wide[ow..].fill(T::zero());
             }
         }
     }
