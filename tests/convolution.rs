@@ -366,7 +366,7 @@ fn filters_of_another_shape_are_refused_with_both_shapes() {
     )
     .unwrap_err();
     let message = error.to_string();
-    assert!(message.contains("filters W (FN, C, FH, FW)"), "{message}");
+    assert!(message.contains("weights W (FN, C, FH, FW)"), "{message}");
     assert!(
         message.contains("expected shape [3, 2, 3, 3], found [3, 1, 3, 3]"),
         "{message}"

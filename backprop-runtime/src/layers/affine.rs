@@ -1,12 +1,12 @@
 use ndarray::{Array1, Array2, ArrayView2};
 
 use super::{
-    Context, Init, Layer, ParameterVisit, ParameterVisitMut, visit_weight_and_bias,
-    visit_weight_and_bias_mut,
+    Context, Init, Layer, ParameterVisit, ParameterVisitMut, check_weight_and_bias,
+    visit_weight_and_bias, visit_weight_and_bias_mut,
 };
 use crate::autograd::{TapeError, Var};
 use crate::export::{Graph, Value};
-use crate::{Buffer, Error, Float, Result, WeightInit, init, linalg};
+use crate::{Buffer, Float, Result, WeightInit, init, linalg};
 
 /// A fully connected layer: `out = x · W + b` (the book's `Affine`).
 ///
@@ -61,23 +61,13 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
     }
 
     /// A layer with the given weights (`IN × OUT`) and bias (`OUT`).
+    ///
+    /// # Errors
+    /// [`crate::Error::Shape`] naming the tensor whose shape differs from the layer's.
     #[allow(non_snake_case)]
     pub fn from_parameters(W: Array2<T>, b: Array1<T>) -> Result<Self> {
-        let (rows, cols) = W.dim();
-        if rows != IN {
-            return Err(Error::Width {
-                what: format!("Affine<{IN}, {OUT}> weights: rows (inputs)"),
-                expected: IN,
-                found: rows,
-            });
-        }
-        if cols != OUT || b.len() != OUT {
-            return Err(Error::Width {
-                what: format!("Affine<{IN}, {OUT}> weights and bias: outputs"),
-                expected: OUT,
-                found: if cols != OUT { cols } else { b.len() },
-            });
-        }
+        let layer = format!("Affine<{IN}, {OUT}>");
+        check_weight_and_bias(&layer, (&W, &[IN, OUT], "(in, out)"), (&b, &[OUT], "(out)"))?;
         Ok(Self::with_parameters(W, b))
     }
 

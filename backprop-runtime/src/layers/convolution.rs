@@ -3,12 +3,12 @@ mod columns;
 use ndarray::{Array1, Array4, ArrayBase, ArrayView2, Data, DataMut, Dimension};
 
 use super::{
-    Context, Init, Layer, ParameterVisit, ParameterVisitMut, visit_weight_and_bias,
-    visit_weight_and_bias_mut,
+    Context, Init, Layer, ParameterVisit, ParameterVisitMut, check_weight_and_bias,
+    visit_weight_and_bias, visit_weight_and_bias_mut,
 };
 use crate::autograd::{TapeError, Var};
 use crate::export::{Attribute, Graph, Value};
-use crate::{Buffer, Error, Float, Result, WeightInit, init};
+use crate::{Buffer, Float, Result, WeightInit, init};
 
 pub use columns::{BackwardScratch, ForwardScratch, Geometry};
 
@@ -125,23 +125,11 @@ impl<
     /// A layer with the given filters `(FN, C, FH, FW)` and bias `(FN)`.
     ///
     /// # Errors
-    /// [`Error::Shape`] naming the tensor whose shape differs from the layer's.
+    /// [`crate::Error::Shape`] naming the tensor whose shape differs from the layer's.
     pub fn from_parameters(filters: Array4<T>, bias: Array1<T>) -> Result<Self> {
-        let what = format!("Convolution<C {C}, H {H}, W {W}, FN {FN}, FH {FH}, FW {FW}>");
-        if filters.shape() != [FN, C, FH, FW] {
-            return Err(Error::Shape {
-                what: format!("{what} filters W (FN, C, FH, FW)"),
-                expected: vec![FN, C, FH, FW],
-                found: filters.shape().to_vec(),
-            });
-        }
-        if bias.len() != FN {
-            return Err(Error::Shape {
-                what: format!("{what} bias b (FN)"),
-                expected: vec![FN],
-                found: bias.shape().to_vec(),
-            });
-        }
+        let layer = format!("Convolution<C {C}, H {H}, W {W}, FN {FN}, FH {FH}, FW {FW}>");
+        let filters_shape = (&filters, &[FN, C, FH, FW][..], "(FN, C, FH, FW)");
+        check_weight_and_bias(&layer, filters_shape, (&bias, &[FN], "(FN)"))?;
         Ok(Self::with_parameters(filters, bias))
     }
 

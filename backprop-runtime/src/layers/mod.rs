@@ -128,6 +128,34 @@ pub type ParameterVisit<'v, T> = dyn FnMut(Role, ArrayViewD<'_, T>, ArrayViewD<'
 pub type ParameterVisitMut<'v, T> =
     dyn FnMut(Role, ArrayViewMutD<'_, T>, ArrayViewMutD<'_, T>) + 'v;
 
+/// Checks that the weight and the bias given to `layer` (e.g. "Affine<784, 50>") have
+/// the layer's shapes. Each comes with its expected shape and the names of its axes
+/// for the message (e.g. "(in, out)"): the check of [`Affine::from_parameters`] and
+/// [`Convolution::from_parameters`].
+///
+/// # Errors
+/// [`crate::Error::Shape`] naming the tensor, with both shapes.
+fn check_weight_and_bias<T, D: Dimension>(
+    layer: &str,
+    weight: (&Array<T, D>, &[usize], &str),
+    bias: (&Array1<T>, &[usize], &str),
+) -> Result<()> {
+    let tensors = [
+        ("weights W", weight.0.shape(), weight.1, weight.2),
+        ("bias b", bias.0.shape(), bias.1, bias.2),
+    ];
+    for (tensor, found, expected, axes) in tensors {
+        if found != expected {
+            return Err(crate::Error::Shape {
+                what: format!("{layer} {tensor} {axes}"),
+                expected: expected.to_vec(),
+                found: found.to_vec(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Visits a weight and a bias with their gradients, in that order: the parameters of
 /// [`Affine`] and [`Convolution`].
 fn visit_weight_and_bias<T: Float, D: Dimension>(
