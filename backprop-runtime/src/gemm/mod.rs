@@ -348,6 +348,23 @@ type MicroKernel<T> = unsafe fn(
     accumulate: bool,
 );
 
+/// The [`MicroKernel`] tile over `B` read where it lies rather than packed: step `p`
+/// of `B` is the `NR` values from `b.ptr + b.starts[p]` on. A convolution's column
+/// matrix ([`RowsAt`]) is read this way straight from the image: packing it would copy
+/// every value once for only `FN / MR` tiles (3 for 16 filters) to read.
+///
+/// # Safety
+/// As [`MicroKernel`], with `b.starts` valid for `kc` steps and each step's `NR` values
+/// inside `B`'s slice.
+type DirectKernel<T> = unsafe fn(
+    kc: usize,
+    a: &dense::APanel<T>,
+    b: &dense::BRows<T>,
+    c: *mut T,
+    ldc: usize,
+    accumulate: bool,
+);
+
 /// Computes a [`dense::SkinnyBlock`]: the last few columns of a product.
 ///
 /// # Safety
@@ -387,6 +404,8 @@ type SparseAtB<T> =
 #[derive(Clone, Copy)]
 struct ShortTile<T> {
     kernel: MicroKernel<T>,
+    /// `kernel` reading `B` where it lies.
+    direct: DirectKernel<T>,
     rows: usize,
 }
 
@@ -441,6 +460,8 @@ pub struct Kernels<T> {
     /// Columns of a packed `B` block.
     nc: usize,
     micro: MicroKernel<T>,
+    /// `micro` reading `B` where it lies, for a [`RowsAt`] `B` (see [`DirectKernel`]).
+    direct_micro: Option<DirectKernel<T>>,
     /// A tile narrower than `nr` for the last panel when that panel's real
     /// columns fit in it (e.g. the 2 columns past 48 of a 50-wide layer with
     /// AVX2's 16-wide panels): it costs a fraction of the FMAs of `micro`,

@@ -7,7 +7,7 @@
 
 use std::arch::x86_64::*;
 
-use super::dense::{APanel, SkinnyBlock, pack_b};
+use super::dense::{APanel, BRows, SkinnyBlock, pack_b};
 use super::{Crossover, Kernels, NarrowTile, ShortTile};
 
 #[macro_use]
@@ -39,8 +39,10 @@ pub(super) static F32: Kernels<f32> = Kernels {
     mc: 48,
     nc: 128,
     micro: micro_f32,
+    direct_micro: Some(direct_micro_f32),
     short_micro: Some(ShortTile {
         kernel: short_micro_f32,
+        direct: short_direct_micro_f32,
         rows: 4,
     }),
     narrow_micro: Some(NarrowTile {
@@ -73,8 +75,10 @@ pub(super) static F64: Kernels<f64> = Kernels {
     mc: 48,
     nc: 64,
     micro: micro_f64,
+    direct_micro: Some(direct_micro_f64),
     short_micro: Some(ShortTile {
         kernel: short_micro_f64,
+        direct: short_direct_micro_f64,
         rows: 4,
     }),
     narrow_micro: Some(NarrowTile {
@@ -98,6 +102,7 @@ pub(super) static F64: Kernels<f64> = Kernels {
 
 micro_kernel!(
     micro_f32,
+    direct_micro_f32,
     "avx2,fma",
     f32,
     8,
@@ -112,6 +117,7 @@ micro_kernel!(
 );
 micro_kernel!(
     micro_f64,
+    direct_micro_f64,
     "avx2,fma",
     f64,
     4,
@@ -128,6 +134,7 @@ micro_kernel!(
 // Four rows at full width: the last rows of A when they fit (see `Kernels::short_micro`).
 micro_kernel!(
     short_micro_f32,
+    short_direct_micro_f32,
     "avx2,fma",
     f32,
     8,
@@ -142,6 +149,7 @@ micro_kernel!(
 );
 micro_kernel!(
     short_micro_f64,
+    short_direct_micro_f64,
     "avx2,fma",
     f64,
     4,

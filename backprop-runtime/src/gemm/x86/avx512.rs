@@ -10,7 +10,7 @@
 use std::arch::x86_64::*;
 
 use super::super::dense::SkinnyBlock;
-use super::super::dense::{APanel, pack_b};
+use super::super::dense::{APanel, BRows, pack_b};
 use super::super::{Crossover, Kernels, NarrowTile, ShortTile};
 use super::sparse_f32::avx512::{
     sparse_at_b as sparse_at_b_f32, sparse_forward as sparse_forward_f32,
@@ -36,8 +36,10 @@ pub(in super::super) static F32: Kernels<f32> = Kernels {
     mc: 24,
     nc: 240,
     micro: micro_f32,
+    direct_micro: Some(direct_micro_f32),
     short_micro: Some(ShortTile {
         kernel: short_micro_f32,
+        direct: short_direct_micro_f32,
         rows: 4,
     }),
     narrow_micro: Some(NarrowTile {
@@ -69,8 +71,10 @@ pub(in super::super) static F64: Kernels<f64> = Kernels {
     mc: 48,
     nc: 48,
     micro: micro_f64,
+    direct_micro: Some(direct_micro_f64),
     short_micro: Some(ShortTile {
         kernel: short_micro_f64,
+        direct: short_direct_micro_f64,
         rows: 4,
     }),
     narrow_micro: Some(NarrowTile {
@@ -108,6 +112,7 @@ fn broadcast_f64(value: &f64) -> __m512d {
 
 micro_kernel!(
     micro_f32,
+    direct_micro_f32,
     "avx512f",
     f32,
     16,
@@ -122,6 +127,7 @@ micro_kernel!(
 );
 micro_kernel!(
     micro_f64,
+    direct_micro_f64,
     "avx512f",
     f64,
     8,
@@ -138,6 +144,7 @@ micro_kernel!(
 // Four rows at full width: the last rows of A when they fit (see `Kernels::short_micro`).
 micro_kernel!(
     short_micro_f32,
+    short_direct_micro_f32,
     "avx512f",
     f32,
     16,
@@ -152,6 +159,7 @@ micro_kernel!(
 );
 micro_kernel!(
     short_micro_f64,
+    short_direct_micro_f64,
     "avx512f",
     f64,
     8,

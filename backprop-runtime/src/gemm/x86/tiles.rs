@@ -1,12 +1,15 @@
 //! The register tiles of the dense products, written once as macros for every
-//! instruction set and element type (`avx512` expands them too): the full `mr×nr` tile,
-//! its four-row twin for the last rows of `A`, and the one-vector narrow tile.
+//! instruction set and element type (`avx512` expands them too): the full `mr×nr` tile
+//! and its four-row twin for the last rows of `A`, each reading `B` packed or where it
+//! lies, and the one-vector narrow tile.
 
-/// Writes an `mr×(nv·lanes)` register-tile kernel (see [`super::MicroKernel`])
-/// for one instruction set and element type: the kernels differ only in their
-/// vector intrinsics and tile shape. `$broadcast` takes a reference.
+/// Writes two `mr×(nv·lanes)` register-tile kernels for one instruction set and
+/// element type: `$name` reads a packed panel of `B` (see [`super::MicroKernel`]),
+/// `$direct` reads `B` where it lies (see [`super::DirectKernel`]). The kernels differ
+/// only in their vector intrinsics, tile shape and where step `p` of `B` is.
+/// `$broadcast` takes a reference.
 macro_rules! micro_kernel {
-    ($name:ident, $features:literal, $t:ty, $lanes:literal, $mr:literal, $nv:literal,
+    ($name:ident, $direct:ident, $features:literal, $t:ty, $lanes:literal, $mr:literal, $nv:literal,
      $setzero:ident, $loadu:ident, $broadcast:ident, $fmadd:ident, $add:ident, $storeu:ident) => {
         /// See [`super::MicroKernel`].
         ///
@@ -15,38 +18,57 @@ macro_rules! micro_kernel {
                         $mr, " rows of ", $nv, " vectors.")]
         #[target_feature(enable = $features)]
         unsafe fn $name(kc: usize, a: &APanel<$t>, b: *const $t, c: *mut $t, ldc: usize, accumulate: bool) {
-            const WIDTH: usize = $nv * $lanes;
-            let mut acc = [[$setzero(); $nv]; $mr];
-            let offsets = a.row_offsets;
-            let mut a_step = a.ptr;
-            for p in 0..kc {
-                // SAFETY: step p < kc of A rows valid for kc steps and a B panel of kc·WIDTH.
-                unsafe {
-                    let mut b_step = [$setzero(); $nv];
-                    for (v, b_vector) in b_step.iter_mut().enumerate() {
-                        *b_vector = $loadu(b.add(WIDTH * p + v * $lanes));
-                    }
-                    for (acc_row, &offset) in acc.iter_mut().zip(&offsets) {
-                        let a_value = $broadcast(&*a_step.add(offset));
-                        for (sum, &b_vector) in acc_row.iter_mut().zip(&b_step) {
-                            *sum = $fmadd(a_value, b_vector, *sum);
-                        }
-                    }
-                    a_step = a_step.wrapping_add(a.step);
-                }
+            // SAFETY: step p of the packed panel is its p-th group of nv vectors.
+            unsafe {
+                micro_kernel!(@tile p, b.add($nv * $lanes * p), kc, a, c, ldc, accumulate,
+                    $lanes, $mr, $nv, $setzero, $loadu, $broadcast, $fmadd, $add, $storeu)
             }
-            for (r, acc_row) in acc.iter().enumerate() {
-                for (v, &sum) in acc_row.iter().enumerate() {
-                    // SAFETY: vector v of row r < mr of the tile with row stride ldc.
-                    unsafe {
-                        let out = c.add(r * ldc + v * $lanes);
-                        let value = if accumulate { $add(sum, $loadu(out)) } else { sum };
-                        $storeu(out, value);
-                    }
-                }
+        }
+
+        /// See [`super::DirectKernel`].
+        ///
+        /// # Safety
+        #[doc = concat!("The CPU has ", $features, "; the contract of [`super::DirectKernel`] holds for ",
+                        $mr, " rows of ", $nv, " vectors.")]
+        #[target_feature(enable = $features)]
+        unsafe fn $direct(kc: usize, a: &APanel<$t>, b: &BRows<$t>, c: *mut $t, ldc: usize, accumulate: bool) {
+            // SAFETY: step p of B starts `starts[p]` values after `ptr`.
+            unsafe {
+                micro_kernel!(@tile p, b.ptr.add(*b.starts.add(p)), kc, a, c, ldc, accumulate,
+                    $lanes, $mr, $nv, $setzero, $loadu, $broadcast, $fmadd, $add, $storeu)
             }
         }
     };
+    // The tile: `$b_step` is where step `$p` of `B` starts. Unsafe: the caller's contract.
+    (@tile $p:ident, $b_step:expr, $kc:ident, $a:ident, $c:ident, $ldc:ident, $accumulate:ident,
+     $lanes:literal, $mr:literal, $nv:literal,
+     $setzero:ident, $loadu:ident, $broadcast:ident, $fmadd:ident, $add:ident, $storeu:ident) => {{
+        let mut acc = [[$setzero(); $nv]; $mr];
+        let offsets = $a.row_offsets;
+        let mut a_step = $a.ptr;
+        for $p in 0..$kc {
+            let b_step = $b_step;
+            let mut b_vectors = [$setzero(); $nv];
+            for (v, b_vector) in b_vectors.iter_mut().enumerate() {
+                *b_vector = $loadu(b_step.add(v * $lanes));
+            }
+            for (acc_row, &offset) in acc.iter_mut().zip(&offsets) {
+                let a_value = $broadcast(&*a_step.add(offset));
+                for (sum, &b_vector) in acc_row.iter_mut().zip(&b_vectors) {
+                    *sum = $fmadd(a_value, b_vector, *sum);
+                }
+            }
+            a_step = a_step.wrapping_add($a.step);
+        }
+        for (r, acc_row) in acc.iter().enumerate() {
+            for (v, &sum) in acc_row.iter().enumerate() {
+                // Vector v of row r < mr of the tile with row stride ldc.
+                let out = $c.add(r * $ldc + v * $lanes);
+                let value = if $accumulate { $add(sum, $loadu(out)) } else { sum };
+                $storeu(out, value);
+            }
+        }
+    }};
 }
 
 /// Writes the `mr×lanes` kernel that covers the first vector of a packed
