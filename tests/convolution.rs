@@ -169,55 +169,86 @@ fn check_against_naive<T: Float>(
     limit: f64,
 ) {
     let mut rng = StdRng::seed_from_u64(seed);
-    let cast = |v: &[f64]| v.iter().map(|&x| T::from_f64(x)).collect::<Vec<T>>();
-    let back = |v: &[T]| v.iter().map(|x| x.to_f64().unwrap()).collect::<Vec<f64>>();
     for case in 0..cases {
         let g = shape(random_geometry(&mut rng, channels.clone()));
         let rows = rng.random_range(1..=17);
-        let (w, b) = (
-            random(&mut rng, g.filters * g.depth()),
-            random(&mut rng, g.filters),
-        );
-        let x = random(&mut rng, rows * g.input_len());
-        let dout = random(&mut rng, rows * g.output_len());
-        let expected = naive_forward(&g, &w, &b, &x, rows);
-        let (dw_expected, db_expected, dx_expected) = naive_backward(&g, &w, &x, &dout, rows);
+        check_case::<T>(&format!("case {case}"), g, rows, &mut rng, limit);
+    }
+}
 
-        let (wt, bt, xt, doutt) = (cast(&w), cast(&b), cast(&x), cast(&dout));
-        let mut out = vec![T::zero(); rows * g.output_len()];
-        let mut columns = ForwardScratch::default();
-        g.forward(&wt, &bt, &xt, &mut out, &mut columns);
-        let (mut dw, mut db) = (vec![T::zero(); wt.len()], vec![T::zero(); g.filters]);
-        let mut dx = vec![T::zero(); xt.len()];
-        let mut scratch = BackwardScratch::default();
-        g.backward(&wt, &xt, &doutt, &mut dw, &mut db, &mut dx, &mut scratch);
-        // Without the input gradient, the parameters' gradients are the same.
-        let (mut dw_only, mut db_only) = (vec![T::zero(); wt.len()], vec![T::zero(); g.filters]);
-        g.backward(
-            &wt,
-            &xt,
-            &doutt,
-            &mut dw_only,
-            &mut db_only,
-            &mut [],
-            &mut scratch,
-        );
+/// Forward and backward of `T` on `rows` random images of geometry `g` against the
+/// naive reference in f64: every output and gradient within `limit` of the largest.
+fn check_case<T: Float>(what: &str, g: Geometry, rows: usize, rng: &mut StdRng, limit: f64) {
+    let cast = |v: &[f64]| v.iter().map(|&x| T::from_f64(x)).collect::<Vec<T>>();
+    let back = |v: &[T]| v.iter().map(|x| x.to_f64().unwrap()).collect::<Vec<f64>>();
+    let (w, b) = (random(rng, g.filters * g.depth()), random(rng, g.filters));
+    let x = random(rng, rows * g.input_len());
+    let dout = random(rng, rows * g.output_len());
+    let expected = naive_forward(&g, &w, &b, &x, rows);
+    let (dw_expected, db_expected, dx_expected) = naive_backward(&g, &w, &x, &dout, rows);
 
-        let what = format!(
-            "case {case}: {g:?}, {rows} rows, {}",
-            std::any::type_name::<T>()
-        );
-        for (name, found, expected) in [
-            ("out", back(&out), &expected),
-            ("dW", back(&dw), &dw_expected),
-            ("db", back(&db), &db_expected),
-            ("dx", back(&dx), &dx_expected),
-            ("dW without dx", back(&dw_only), &dw_expected),
-            ("db without dx", back(&db_only), &db_expected),
-        ] {
-            let error = max_error(&found, expected);
-            assert!(error <= limit, "{what}: {name} differs by {error:e}");
-        }
+    let (wt, bt, xt, doutt) = (cast(&w), cast(&b), cast(&x), cast(&dout));
+    let mut out = vec![T::zero(); rows * g.output_len()];
+    let mut columns = ForwardScratch::default();
+    g.forward(&wt, &bt, &xt, &mut out, &mut columns);
+    let (mut dw, mut db) = (vec![T::zero(); wt.len()], vec![T::zero(); g.filters]);
+    let mut dx = vec![T::zero(); xt.len()];
+    let mut scratch = BackwardScratch::default();
+    g.backward(&wt, &xt, &doutt, &mut dw, &mut db, &mut dx, &mut scratch);
+    // Without the input gradient, the parameters' gradients are the same.
+    let (mut dw_only, mut db_only) = (vec![T::zero(); wt.len()], vec![T::zero(); g.filters]);
+    g.backward(
+        &wt,
+        &xt,
+        &doutt,
+        &mut dw_only,
+        &mut db_only,
+        &mut [],
+        &mut scratch,
+    );
+
+    let what = format!("{what}: {g:?}, {rows} rows, {}", std::any::type_name::<T>());
+    for (name, found, expected) in [
+        ("out", back(&out), &expected),
+        ("dW", back(&dw), &dw_expected),
+        ("db", back(&db), &db_expected),
+        ("dx", back(&dx), &dx_expected),
+        ("dW without dx", back(&dw_only), &dw_expected),
+        ("db without dx", back(&db_only), &db_expected),
+    ] {
+        let error = max_error(&found, expected);
+        assert!(error <= limit, "{what}: {name} differs by {error:e}");
+    }
+}
+
+/// The book's own layers at a training part's size (13 of a batch of 100): their
+/// products take the paths random shapes may miss (the 64-filter layers' packed
+/// panels, the direct ones of 16 and 32 filters, several blocks of depth).
+#[test]
+fn the_book_networks_layers_match_the_naive_reference() {
+    let layer = |channels, side, filters, size, pad| Geometry {
+        channels,
+        height: side,
+        width: side,
+        filters,
+        filter_height: size,
+        filter_width: size,
+        stride: 1,
+        pad,
+    };
+    let layers = [
+        ("SimpleConvNet conv1", layer(1, 28, 30, 5, 0)),
+        ("DeepConvNet conv1", layer(1, 28, 16, 3, 1)),
+        ("DeepConvNet conv2", layer(16, 28, 16, 3, 1)),
+        ("DeepConvNet conv3", layer(16, 14, 32, 3, 1)),
+        ("DeepConvNet conv4", layer(32, 14, 32, 3, 2)),
+        ("DeepConvNet conv5", layer(32, 8, 64, 3, 1)),
+        ("DeepConvNet conv6", layer(64, 8, 64, 3, 1)),
+    ];
+    let mut rng = StdRng::seed_from_u64(6);
+    for (name, g) in layers {
+        check_case::<f64>(name, g, 13, &mut rng, 1e-12);
+        check_case::<f32>(name, g, 13, &mut rng, 1e-5);
     }
 }
 
