@@ -109,6 +109,16 @@ impl Signatures {
         quote!(::backprop::ndarray::ArrayView2<'_, T>)
     }
 
+    /// What a training step takes: the batch, its targets and the step's context.
+    fn step_inputs() -> TokenStream {
+        let view = Self::view();
+        quote! {
+            x: #view,
+            t: &::backprop::Targets<'_, T>,
+            context: &mut ::backprop::__private::Context<'_>,
+        }
+    }
+
     // The constructors: `new_network` is `new`, `model_file_constructor` is
     // `from_model_file`.
     pub fn new_network(&self) -> TokenStream {
@@ -260,39 +270,23 @@ impl Signatures {
     }
 
     pub fn train_step(&self) -> TokenStream {
-        let view = Self::view();
+        let inputs = Self::step_inputs();
         quote! {
-            fn train_step(
-                &mut self,
-                x: #view,
-                t: &::backprop::Targets<'_, T>,
-                context: &mut ::backprop::__private::Context<'_>,
-            ) -> ::backprop::Result<T>
+            fn train_step(&mut self, #inputs) -> ::backprop::Result<T>
         }
     }
 
     pub fn train_step_with_weight_decay(&self) -> TokenStream {
-        let view = Self::view();
+        let inputs = Self::step_inputs();
         quote! {
-            fn train_step_with_weight_decay(
-                &mut self,
-                x: #view,
-                t: &::backprop::Targets<'_, T>,
-                context: &mut ::backprop::__private::Context<'_>,
-                weight_decay: f64,
-            ) -> ::backprop::Result<T>
+            fn train_step_with_weight_decay(&mut self, #inputs weight_decay: f64,) -> ::backprop::Result<T>
         }
     }
 
     pub fn train_loss(&self) -> TokenStream {
-        let view = Self::view();
+        let inputs = Self::step_inputs();
         quote! {
-            fn train_loss(
-                &mut self,
-                x: #view,
-                t: &::backprop::Targets<'_, T>,
-                context: &mut ::backprop::__private::Context<'_>,
-            ) -> ::backprop::Result<T>
+            fn train_loss(&mut self, #inputs) -> ::backprop::Result<T>
         }
     }
 

@@ -343,6 +343,7 @@ unsafe fn serial<T: GemmScalar>(
         }
     }
     let skinny = skinny_columns(kernels, a, n);
+    let direct_columns = direct_columns(kernels, m, b);
     let mut b_buffer = PackBuffer::<B_BLOCK_BYTES>(MaybeUninit::uninit());
     for jc in (0..n).step_by(nc) {
         let nc_block = nc.min(n - jc);
@@ -352,11 +353,11 @@ unsafe fn serial<T: GemmScalar>(
             _ => (None, 0),
         };
         let panel_cols = nc_block - skinny_cols;
+        // The first whole panels, where B is read in place; the rest are packed.
+        let direct_cols = direct_columns.saturating_sub(jc).min(panel_cols) / nr * nr;
+        let packed_cols = panel_cols - direct_cols;
         for pc in (0..k).step_by(kc) {
             let kc_block = kc.min(k - pc);
-            // The first panels, where B is read in place; the rest are packed.
-            let direct_cols = direct_panels(kernels, m, b, jc, panel_cols) * nr;
-            let packed_cols = panel_cols - direct_cols;
             let panels_len = packed_cols.div_ceil(nr) * nr * kc_block;
             let slots = b_buffer.slots::<T>(panels_len + skinny_cols * kc_block);
             let (panel_slots, skinny_slots) = slots.split_at_mut(panels_len);
@@ -404,7 +405,7 @@ unsafe fn serial<T: GemmScalar>(
                         };
                         // SAFETY: the panel's reads stay inside `a` (rows < m,
                         // steps < k), the B panel holds kc_block steps (a direct
-                        // one inside B, `direct_panels`), and the tile lies inside
+                        // one inside B, `direct_columns`), and the tile lies inside
                         // `out`.
                         unsafe { run_tile(kernels, kc_block, &a_panel, &b_panel, tile) };
                     }
@@ -512,18 +513,12 @@ pub(super) struct BRows<T> {
 /// filters (11 tiles) 4.12 → 4.31 ms.
 const DIRECT_MAX_ROW_TILES: usize = 6;
 
-/// Whole panels of the `cols` columns of `B` from `j0` that the tiles of `m` rows of
-/// `A` read where they lie: all whose reads stay inside `B`'s slice, when `B`'s rows
-/// are listed ([`View::row_starts`]) and contiguous, the kernels have direct tiles and
-/// few enough row tiles read each panel ([`DIRECT_MAX_ROW_TILES`]); else none. The
-/// others are packed.
-fn direct_panels<T>(
-    kernels: &Kernels<T>,
-    m: usize,
-    b: View<'_, T>,
-    j0: usize,
-    cols: usize,
-) -> usize {
+/// How many leading columns of `B` the tiles of `m` rows of `A` read where they lie:
+/// those whose every row stays inside `B`'s slice, when `B`'s rows are listed
+/// ([`View::row_starts`]) and contiguous, the kernels have direct tiles and few enough
+/// row tiles read each panel ([`DIRECT_MAX_ROW_TILES`]); else none. Their whole panels
+/// are read in place, the others packed.
+fn direct_columns<T>(kernels: &Kernels<T>, m: usize, b: View<'_, T>) -> usize {
     let (Some(starts), Some(_), 1) = (b.row_starts, kernels.direct_micro, b.col_stride) else {
         return 0;
     };
@@ -531,9 +526,7 @@ fn direct_panels<T>(
         return 0;
     }
     let last_start = starts.iter().copied().max().unwrap_or(0);
-    // Panel q reads columns j0 + q·nr .. j0 + (q + 1)·nr of every row.
-    let inside = b.data.len().saturating_sub(last_start + j0) / kernels.nr;
-    inside.min(cols / kernels.nr)
+    b.data.len().saturating_sub(last_start)
 }
 
 /// Runs the register tile, through a scratch tile when `C`'s edge cuts it.
@@ -563,7 +556,7 @@ unsafe fn run_tile<T: GemmScalar>(
         // SAFETY: as this function's contract, for the tile at `c`.
         Panel::Packed(b) => unsafe { micro(kc, a_panel, b.as_ptr(), c, ld, accumulate) },
         Panel::Direct(b) => {
-            let direct = direct.expect("direct panels only with direct tiles (`direct_panels`)");
+            let direct = direct.expect("direct panels only with direct tiles (`direct_columns`)");
             // SAFETY: as above.
             unsafe { direct(kc, a_panel, b, c, ld, accumulate) }
         }

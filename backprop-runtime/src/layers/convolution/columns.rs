@@ -333,25 +333,28 @@ impl Geometry {
     ) {
         let (depth, pixels) = (self.depth(), self.pixels());
         let filters = Operand::Strided(MatrixRef::row_major(w, self.filters, depth));
-        if !self.in_place() {
-            self.im2col(x, work);
-            let columns = Operand::Strided(MatrixRef::row_major(work, depth, pixels));
-            let write = preset_bias(out, b, pixels);
-            return product(filters, columns, out, pixels, write);
-        }
-        let (padded, wide) = work.split_at_mut(self.padded_len());
-        let image: &[T] = if self.pad == 0 {
-            x
-        } else {
-            self.pad_image(x, padded);
-            padded
-        };
         let wide_pixels = self.wide_pixels();
-        let columns = Operand::RowsAt(RowsAt {
-            data: image,
-            starts,
-            cols: wide_pixels,
-        });
+        // The column matrix, and where the product goes when it is wider than the
+        // output (nowhere: straight into `out`).
+        let (columns, wide) = if self.in_place() {
+            let (padded, wide) = work.split_at_mut(self.padded_len());
+            let image: &[T] = if self.pad == 0 {
+                x
+            } else {
+                self.pad_image(x, padded);
+                padded
+            };
+            let columns = RowsAt {
+                data: image,
+                starts,
+                cols: wide_pixels,
+            };
+            (Operand::RowsAt(columns), wide)
+        } else {
+            self.im2col(x, work);
+            let columns = MatrixRef::row_major(&*work, depth, pixels);
+            (Operand::Strided(columns), &mut [][..])
+        };
         if wide.is_empty() {
             let write = preset_bias(out, b, pixels);
             return product(filters, columns, out, pixels, write);
